@@ -1,0 +1,71 @@
+/**
+ * @file
+ * A compute resource as plain C: the fields computefs shows, mapped from
+ * Azure's ComputeResource JSON (AZURE-API.md section 4) by
+ * az_compute_from_json(). Every string may be NULL (Azure left it null or
+ * absent); enums stay strings because Azure marks them modelAsString.
+ *
+ * Who frees what: az_compute_free() frees every field, accepts NULL and
+ * leaves the struct zeroed.
+ */
+#ifndef COMPUTEFS_CLIENT_COMPUTE_H
+#define COMPUTEFS_CLIENT_COMPUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#include "client/error.h"
+
+struct az_app {
+	char *name; /* displayName, e.g. "Jupyter" */
+	char *url;  /* endpointUri */
+};
+
+struct az_compute {
+	char *name;
+	char *id;
+	char *location;
+	char *compute_type;       /* properties.computeType */
+	char *provisioning_state; /* properties.provisioningState */
+	char *created_on;         /* properties.createdOn */
+
+	/* ComputeInstance only (properties.properties.*) */
+	char *state;    /* "Running", ...; NULL when absent */
+	char *vm_size;  /* as Azure spells it */
+	char *public_ip;
+	char *private_ip;
+	char *created_by;     /* createdBy.userName */
+	char *created_by_oid; /* createdBy.userId */
+	char *assigned_oid;   /* personalComputeInstanceSettings.assignedUser */
+	char *assigned_tid;
+	bool ssh_enabled;     /* sshSettings.sshPublicAccess == "Enabled" */
+	char *ssh_user;       /* sshSettings.adminUserName */
+	long ssh_port;        /* sshSettings.sshPort, 0 when absent */
+	char *op_name;        /* lastOperation.operationName */
+	char *op_status;      /* lastOperation.operationStatus */
+	char *op_time;        /* lastOperation.operationTime */
+	char *errors;         /* "CODE: message\n" per error; NULL when none */
+	struct az_app *apps;  /* applications[], entries with both fields */
+	size_t n_apps;
+
+	char *json; /* the resource as received, pretty-printed, "\n"-ended */
+};
+
+/*
+ * Map one ComputeResource object. Fails (AZ_ERR_PROTOCOL) only when @obj
+ * is not an object or has no string "name"; any other field may be
+ * missing, null or of the wrong type and simply reads as absent.
+ */
+enum az_err az_compute_from_json(const cJSON *obj, struct az_compute *out);
+
+/* true when computeType is "ComputeInstance" (the only type shown). */
+bool az_compute_is_instance(const struct az_compute *c);
+
+/* Deep copy; returns 0, or -1 out of memory (dst left zeroed). */
+int az_compute_copy(struct az_compute *dst, const struct az_compute *src);
+
+void az_compute_free(struct az_compute *c);
+void az_compute_free_array(struct az_compute *v, size_t n);
+
+#endif
