@@ -1,0 +1,164 @@
+/**
+ * @file
+ * File handles (open, read, release) and the calls that must never reach
+ * Azure: statfs, access and the xattr family (file managers send them by
+ * the hundred).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "fs/ops.h"
+#include "fs/render.h"
+
+/* Render the bytes of regular file @ino into @b. Returns 0 or -errno. */
+static int render_node(struct cfs *fs, fuse_ino_t ino, struct buf *b)
+{
+	struct cfs_node n = cfs_node_of(ino);
+	struct cache_listing *l;
+	const struct az_compute *c;
+	int rc;
+
+	switch (n.kind) {
+	case NODE_SPECIAL:
+		return cfs_render_special(fs, n.special, b) < 0 ? -ENOENT : 0;
+	case NODE_INSTANCE:
+		if (n.file == CFS_DIR || n.file == CFS_APPS)
+			return -EISDIR;
+		rc = cfs_instance_of(fs, n.slot, &l, &c);
+		if (rc < 0)
+			return rc;
+		rc = cfs_render(n.file, c, b) < 0 ? -ENOENT : 0;
+		cache_listing_put(l);
+		return rc;
+	case NODE_ROOT:
+		return -EISDIR;
+	case NODE_BAD:
+		break;
+	}
+	return -ENOENT;
+}
+
+void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct cfs *fs = fuse_req_userdata(req);
+	struct buf *b;
+	int rc;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = render_node(fs, ino, b);
+	if (rc == 0 && b->failed)
+		rc = -ENOMEM;
+	if (rc < 0) {
+		buf_free(b);
+		free(b);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uintptr_t)b;
+	fi->direct_io = 1; /* the page cache never holds an old state */
+	fi->keep_cache = 0;
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		buf_free(b); /* interrupted: no release will come */
+		free(b);
+	}
+}
+
+void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+	      struct fuse_file_info *fi)
+{
+	struct buf *b = (struct buf *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	if (!b || off < 0 || (size_t)off >= b->len) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if (size > b->len - (size_t)off)
+		size = b->len - (size_t)off;
+	fuse_reply_buf(req, b->data + off, size);
+}
+
+void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct buf *b = (struct buf *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	if (b) {
+		buf_free(b);
+		free(b);
+	}
+	fuse_reply_err(req, 0);
+}
+
+void cfs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs st;
+
+	(void)ino;
+	memset(&st, 0, sizeof(st));
+	st.f_bsize = 4096;
+	st.f_frsize = 4096;
+	st.f_namemax = 255;
+	fuse_reply_statfs(req, &st);
+}
+
+void cfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct cfs *fs = fuse_req_userdata(req);
+	struct stat st;
+	int rc = cfs_stat_node(fs, ino, &st);
+
+	if (rc == 0 && (((mask & R_OK) && !(st.st_mode & S_IRUSR)) ||
+			((mask & W_OK) && !(st.st_mode & S_IWUSR)) ||
+			((mask & X_OK) && !(st.st_mode & S_IXUSR))))
+		rc = -EACCES;
+	fuse_reply_err(req, -rc);
+}
+
+void cfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+		  size_t size)
+{
+	(void)ino;
+	(void)name;
+	(void)size;
+	fuse_reply_err(req, ENODATA);
+}
+
+void cfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	(void)ino;
+	if (size == 0)
+		fuse_reply_xattr(req, 0);
+	else
+		fuse_reply_buf(req, NULL, 0);
+}
+
+void cfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+		  const char *value, size_t size, int flags)
+{
+	(void)ino;
+	(void)name;
+	(void)value;
+	(void)size;
+	(void)flags;
+	fuse_reply_err(req, ENOTSUP);
+}
+
+void cfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	(void)ino;
+	(void)name;
+	fuse_reply_err(req, ENODATA);
+}

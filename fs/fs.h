@@ -1,0 +1,44 @@
+/**
+ * @file
+ * The mount: its state (one struct, reached through the request's
+ * userdata, never a global) and the FUSE low-level operations table.
+ */
+#ifndef COMPUTEFS_FS_FS_H
+#define COMPUTEFS_FS_FS_H
+
+#include <sys/types.h>
+#include <time.h>
+
+#include <fuse_lowlevel.h>
+
+#include "cache/cache.h"
+#include "client/client.h"
+#include "fs/nodes.h"
+#include "fs/opts.h"
+#include "util/buf.h"
+
+struct cfs {
+	/* Written before the session starts, read-only afterwards. */
+	const struct cfs_opts *opts;
+	struct az_workspace ws;
+	char ws_id[512];
+	struct az_workspace_info info;
+	struct az_client *client;
+	struct cache *cache;
+	struct cfs_names *names; /* has its own lock */
+	struct fuse_session *se;
+	uid_t uid;
+	gid_t gid;
+	time_t mount_time;
+	double entry_timeout; /* seconds the kernel keeps names and attrs */
+};
+
+extern const struct fuse_lowlevel_ops cfs_ops;
+
+/* The errno for a client error: the one mapping, at the fs/ boundary. */
+int cfs_errno(enum az_err e);
+
+/* Contents of a dot-file (enum cfs_special), from memory only. */
+int cfs_render_special(struct cfs *fs, int special, struct buf *out);
+
+#endif

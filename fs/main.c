@@ -1,0 +1,270 @@
+/**
+ * @file
+ * computefs: mount an Azure Machine Learning workspace.
+ *
+ * main() parses the command line, forks (fs/daemon.c) so the mount
+ * command can report failure, and in the child builds the layers bottom
+ * up: credential -> client -> workspace check -> cache -> first listing
+ * -> FUSE session -> mount. Only then does the command return 0.
+ *
+ * DESIGN (threads): all threads are started after the fork. libfuse's
+ * loop runs the request handlers (several threads unless -s). SIGHUP is
+ * blocked in every thread and taken by one thread of ours with
+ * sigwait(), which drops the cache; SIGINT/SIGTERM end the loop through
+ * libfuse's handlers, and main() unmounts and cleans up.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fuse_lowlevel.h>
+
+#include "config.h"
+#include "fs/daemon.h"
+#include "fs/demo.h"
+#include "fs/fs.h"
+#include "fs/opts.h"
+#include "util/log.h"
+
+static void *sighup_thread(void *arg)
+{
+	struct cfs *fs = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		log_info("SIGHUP: dropping the cache");
+		cache_drop(fs->cache);
+	}
+	return NULL;
+}
+
+static void describe(char *out, size_t len, const char *what,
+		     const struct az_error *err)
+{
+	int n = snprintf(out, len, "%s: %s", what, az_strerror(err->code));
+
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (err->arm_code[0])
+		n += snprintf(out + n, len - (size_t)n, " [%s]", err->arm_code);
+	if (n >= 0 && (size_t)n < len && err->message[0])
+		snprintf(out + n, len - (size_t)n, ": %s", err->message);
+}
+
+/* What to do about an error, for the one-line message. */
+static const char *advice(enum az_err e)
+{
+	switch (e) {
+	case AZ_ERR_UNAUTHORIZED:
+		return "; check the token or credential";
+	case AZ_ERR_FORBIDDEN:
+		return "; the identity needs a role on the workspace";
+	case AZ_ERR_NOT_FOUND:
+		return "; check the workspace id";
+	case AZ_ERR_UNREACHABLE:
+	case AZ_ERR_TIMEOUT:
+		return "; check the endpoint and the network";
+	case AZ_ERR_TLS:
+		return "; check the certificate (ca_file=)";
+	default:
+		return "";
+	}
+}
+
+static struct az_auth *make_auth(const struct cfs_opts *o,
+				 const struct cfs_demo *demo,
+				 struct cfs_daemon *d)
+{
+	struct az_error err;
+	struct az_auth *a;
+
+	if (o->demo)
+		return az_auth_static(demo->token);
+	if (o->token_file && (!o->auth || strcmp(o->auth, "token-file") == 0 ||
+			      strcmp(o->auth, "auto") == 0)) {
+		a = az_auth_token_file(o->token_file, &err);
+		if (!a)
+			cfs_daemon_fail(d, "%s", err.message);
+		return a;
+	}
+	if (o->auth && strcmp(o->auth, "token-file") == 0)
+		cfs_daemon_fail(d, "auth=token-file needs token_file=PATH");
+	cfs_daemon_fail(d, "no credential: this build supports "
+			   "-o token_file=PATH (a file holding a bearer "
+			   "token, mode 0600); auth=%s is not available yet",
+			o->auth ? o->auth : "auto");
+}
+
+/* Build client and cache and take the first listing; exits on failure. */
+static void connect_workspace(struct cfs *fs, const struct cfs_opts *o,
+			      const struct cfs_demo *demo,
+			      struct cfs_daemon *d)
+{
+	struct az_client_config cc;
+	struct cache_config kc = { .ttl = o->cache_ttl };
+	struct cache_backend be;
+	struct cache_listing *l;
+	struct az_error err;
+	enum az_err e;
+	char line[1024];
+
+	memset(&cc, 0, sizeof(cc));
+	cc.endpoint = o->demo ? demo->url
+			      : (o->endpoint ? o->endpoint
+					     : AZ_DEFAULT_ENDPOINT);
+	cc.ws = fs->ws;
+	cc.ca_file = o->ca_file;
+	cc.auth = make_auth(o, demo, d);
+	cc.max_retries = -1;
+	fs->client = az_client_new(&cc, &err);
+	if (!fs->client)
+		cfs_daemon_fail(d, "%s", err.message);
+	e = az_get_workspace(fs->client, &fs->info, &err);
+	if (e != AZ_OK) {
+		describe(line, sizeof(line), "cannot open workspace", &err);
+		cfs_daemon_fail(d, "%s %s at %s%s", line, fs->ws.name,
+				cc.endpoint, advice(e));
+	}
+	be = cache_backend_client(fs->client);
+	fs->cache = cache_new(&be, &kc);
+	if (!fs->cache)
+		cfs_daemon_fail(d, "out of memory");
+	e = cache_list(fs->cache, &l, &err);
+	if (e != AZ_OK) {
+		describe(line, sizeof(line), "cannot list computes", &err);
+		cfs_daemon_fail(d, "%s at %s%s", line, cc.endpoint, advice(e));
+	}
+	log_info("workspace %s: %zu compute instances", fs->ws.name,
+		 cache_listing_count(l));
+	cache_listing_put(l);
+}
+
+static int run(struct fuse_args *args, struct cfs_opts *o,
+	       struct fuse_cmdline_opts *fo)
+{
+	struct cfs fs;
+	struct cfs_daemon d;
+	struct cfs_demo demo = { .pid = -1 };
+	char cwd[PATH_MAX], why[512];
+	sigset_t hup;
+	pthread_t hup_thread;
+	int rc;
+
+	memset(&fs, 0, sizeof(fs));
+	fs.opts = o;
+	fs.uid = getuid();
+	fs.gid = getgid();
+	fs.mount_time = time(NULL);
+	fs.entry_timeout = o->cache_ttl < 1 ? o->cache_ttl : 1.0;
+	if (!getcwd(cwd, sizeof(cwd)))
+		cwd[0] = '\0';
+	if (o->demo) {
+		free(o->workspace);
+		o->workspace = strdup(CFS_DEMO_WORKSPACE);
+	}
+	if (cfs_opts_workspace(o, cwd[0] ? cwd : NULL, &fs.ws, why,
+			       sizeof(why)) < 0) {
+		fprintf(stderr, "computefs: %s\n", why);
+		return 1;
+	}
+	az_workspace_id(&fs.ws, fs.ws_id, sizeof(fs.ws_id));
+	if (cfs_daemon_start(&d, fo->foreground) < 0) {
+		fprintf(stderr, "computefs: cannot fork: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	log_setup("computefs", false, fo->debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &hup, NULL); /* before any thread */
+
+	if (o->demo && cfs_demo_start(&demo, why, sizeof(why)) < 0)
+		cfs_daemon_fail(&d, "%s", why);
+	fs.names = cfs_names_new();
+	if (!fs.names)
+		cfs_daemon_fail(&d, "out of memory");
+	connect_workspace(&fs, o, &demo, &d);
+
+	fs.se = fuse_session_new(args, &cfs_ops, sizeof(cfs_ops), &fs);
+	if (!fs.se)
+		cfs_daemon_fail(&d, "cannot start the FUSE session (bad "
+				    "option?)");
+	if (fuse_set_signal_handlers(fs.se) != 0)
+		cfs_daemon_fail(&d, "cannot set signal handlers");
+	if (fuse_session_mount(fs.se, fo->mountpoint) != 0)
+		cfs_daemon_fail(&d, "cannot mount on %s", fo->mountpoint);
+	if (o->demo)
+		printf("computefs: demo workspace at %s (emulator %s)\n",
+		       fo->mountpoint, demo.url);
+	fflush(stdout);
+	cfs_daemon_ready(&d);
+	if (!fo->foreground)
+		log_setup("computefs", true,
+			  fo->debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	pthread_create(&hup_thread, NULL, sighup_thread, &fs);
+	pthread_detach(hup_thread);
+	log_info("mounted %s on %s", fs.ws_id, fo->mountpoint);
+
+	if (fo->singlethread)
+		rc = fuse_session_loop(fs.se);
+	else /* the FUSE_USE_VERSION 31 form of the multi-threaded loop */
+		rc = fuse_session_loop_mt(fs.se, fo->clone_fd);
+	log_info("unmounting %s", fo->mountpoint);
+	fuse_session_unmount(fs.se);
+	fuse_remove_signal_handlers(fs.se);
+	fuse_session_destroy(fs.se);
+	cache_free(fs.cache);
+	az_client_free(fs.client);
+	cfs_names_free(fs.names);
+	cfs_demo_stop(&demo);
+	return rc ? 1 : 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts fo;
+	struct cfs_opts o;
+	int rc = 1;
+
+	if (cfs_opts_parse(&args, &o) < 0)
+		goto out;
+	if (o.show_help) {
+		cfs_opts_usage(argv[0]);
+		printf("FUSE options:\n");
+		fuse_cmdline_help();
+		fuse_lowlevel_help();
+		rc = 0;
+		goto out;
+	}
+	if (o.show_version) {
+		printf("computefs %s\n", COMPUTEFS_VERSION);
+		printf("libfuse %s\n", fuse_pkgversion());
+		fuse_lowlevel_version();
+		rc = 0;
+		goto out;
+	}
+	if (fuse_parse_cmdline(&args, &fo) != 0)
+		goto out;
+	if (!fo.mountpoint) {
+		fprintf(stderr, "computefs: no mount point given\n");
+		goto out;
+	}
+	rc = run(&args, &o, &fo);
+	free(fo.mountpoint);
+out:
+	cfs_opts_free(&o);
+	fuse_opt_free_args(&args);
+	return rc;
+}

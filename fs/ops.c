@@ -1,0 +1,524 @@
+/**
+ * @file
+ * The FUSE low-level operations: path -> node -> cache -> bytes.
+ *
+ * Every answer comes from the cache (cache/cache.h); this file never sees
+ * HTTP or JSON. Names starting with a dot are computefs's own and are
+ * answered from memory, so a file manager's probes (.hidden, .Trash-1000,
+ * autorun.inf is not a dot-name but is absent from the listing) never
+ * reach Azure while the listing is fresh.
+ *
+ * Value files are opened with direct I/O and their bytes are rendered
+ * once at open(), so a read sees one consistent snapshot and the page
+ * cache never holds an old state. Directories are snapshotted at
+ * opendir() so readdir's offsets stay stable while the workspace changes.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs/fs.h"
+#include "fs/ops.h"
+#include "fs/render.h"
+#include "util/log.h"
+
+static struct cfs *cfs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* Wall-clock time of a listing, for st_mtime. */
+time_t cfs_listing_wall(const struct cache_listing *l)
+{
+	struct timespec now;
+	double age;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	age = (double)now.tv_sec + now.tv_nsec / 1e9 - cache_listing_time(l);
+	if (age < 0)
+		age = 0;
+	return time(NULL) - (time_t)age;
+}
+
+static void fill_common(struct cfs *fs, struct stat *st, fuse_ino_t ino,
+			time_t t)
+{
+	st->st_ino = ino;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_blksize = 4096;
+	st->st_atime = st->st_mtime = st->st_ctime = t;
+}
+
+static void fill_dir(struct stat *st, mode_t perm, nlink_t links)
+{
+	st->st_mode = S_IFDIR | perm;
+	st->st_nlink = links;
+}
+
+static void fill_file(struct stat *st, mode_t perm, size_t size)
+{
+	st->st_mode = S_IFREG | perm;
+	st->st_nlink = 1;
+	st->st_size = (off_t)size;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+}
+
+/* Attributes of instance file @file of @c. Returns 0 or -errno. */
+static int stat_instance(struct cfs *fs, uint32_t slot, int file,
+			 const struct az_compute *c, time_t t, struct stat *st)
+{
+	struct buf b = BUF_INIT;
+
+	memset(st, 0, sizeof(*st));
+	fill_common(fs, st, cfs_ino_instance(slot, file), t);
+	if (file == CFS_DIR) {
+		fill_dir(st, 0755, 3);
+		return 0;
+	}
+	if (file == CFS_APPS) {
+		fill_dir(st, 0555, 2);
+		return 0;
+	}
+	if (cfs_render(file, c, &b) < 0)
+		return -ENOENT;
+	if (b.failed) {
+		buf_free(&b);
+		return -ENOMEM;
+	}
+	fill_file(st, 0444, b.len);
+	buf_free(&b);
+	return 0;
+}
+
+static int stat_special(struct cfs *fs, int special, struct stat *st)
+{
+	struct buf b = BUF_INIT;
+
+	memset(st, 0, sizeof(*st));
+	fill_common(fs, st, (fuse_ino_t)special, fs->mount_time);
+	if (cfs_render_special(fs, special, &b) < 0)
+		return -ENOENT;
+	fill_file(st, 0444, b.len);
+	buf_free(&b);
+	return 0;
+}
+
+static void stat_root(struct cfs *fs, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	fill_common(fs, st, FUSE_ROOT_ID, fs->mount_time);
+	fill_dir(st, 0755, 2);
+}
+
+/*
+ * The compute behind instance @slot, from the cache. On success *l holds
+ * the reference keeping *c alive. Returns 0 or -errno.
+ */
+int cfs_instance_of(struct cfs *fs, uint32_t slot, struct cache_listing **l,
+		    const struct az_compute **c)
+{
+	char name[256];
+	struct az_error err;
+	enum az_err e;
+
+	if (!cfs_names_get(fs->names, slot, name, sizeof(name)))
+		return -ENOENT;
+	e = cache_get(fs->cache, name, l, c, &err);
+	if (e != AZ_OK)
+		return -cfs_errno(e);
+	if (strcmp((*c)->name, name) != 0) { /* a different-case twin */
+		cache_listing_put(*l);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int cfs_stat_node(struct cfs *fs, fuse_ino_t ino, struct stat *st)
+{
+	struct cfs_node n = cfs_node_of(ino);
+	struct cache_listing *l;
+	const struct az_compute *c;
+	int rc;
+
+	switch (n.kind) {
+	case NODE_ROOT:
+		stat_root(fs, st);
+		return 0;
+	case NODE_SPECIAL:
+		return stat_special(fs, n.special, st);
+	case NODE_INSTANCE:
+		rc = cfs_instance_of(fs, n.slot, &l, &c);
+		if (rc == 0) {
+			rc = stat_instance(fs, n.slot, n.file, c,
+					   cfs_listing_wall(l), st);
+			cache_listing_put(l);
+		}
+		return rc;
+	case NODE_BAD:
+		break;
+	}
+	return -ENOENT;
+}
+
+static void cfs_getattr(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	struct cfs *fs = cfs_of(req);
+	struct stat st;
+	int rc;
+
+	(void)fi;
+	rc = cfs_stat_node(fs, ino, &st);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, fs->entry_timeout);
+}
+
+/* Resolve @name under the instance directory or apps/ of @c. */
+static int lookup_in_instance(struct cfs *fs, struct cfs_node parent,
+			      const struct az_compute *c, const char *name,
+			      time_t t, struct fuse_entry_param *e)
+{
+	int file;
+
+	if (parent.file == CFS_DIR)
+		file = cfs_file_lookup(name);
+	else if (parent.file == CFS_APPS)
+		file = cfs_app_lookup(c, name);
+	else
+		return -ENOTDIR;
+	if (file < 0)
+		return -ENOENT;
+	if (parent.file == CFS_APPS)
+		file += CFS_APP_FIRST;
+	e->ino = cfs_ino_instance(parent.slot, file);
+	return stat_instance(fs, parent.slot, file, c, t, &e->attr);
+}
+
+static int do_lookup(struct cfs *fs, fuse_ino_t parent, const char *name,
+		     struct fuse_entry_param *e)
+{
+	struct cfs_node p = cfs_node_of(parent);
+	struct cache_listing *l;
+	const struct az_compute *c;
+	struct az_error err;
+	enum az_err ae;
+	long slot;
+	int rc;
+
+	switch (p.kind) {
+	case NODE_ROOT:
+		if (name[0] == '.') {
+			int s = cfs_special_lookup(name);
+
+			if (s < 0)
+				return -ENOENT;
+			e->ino = (fuse_ino_t)s;
+			return stat_special(fs, s, &e->attr);
+		}
+		ae = cache_get(fs->cache, name, &l, &c, &err);
+		if (ae != AZ_OK)
+			return -cfs_errno(ae);
+		rc = -ENOENT;
+		if (strcmp(c->name, name) == 0) {
+			slot = cfs_names_slot(fs->names, c->name);
+			rc = slot < 0 ? -ENOMEM
+				      : stat_instance(fs, (uint32_t)slot,
+						      CFS_DIR, c,
+						      cfs_listing_wall(l),
+						      &e->attr);
+			e->ino = e->attr.st_ino;
+		}
+		cache_listing_put(l);
+		return rc;
+	case NODE_INSTANCE:
+		rc = cfs_instance_of(fs, p.slot, &l, &c);
+		if (rc < 0)
+			return rc;
+		rc = lookup_in_instance(fs, p, c, name, cfs_listing_wall(l), e);
+		cache_listing_put(l);
+		return rc;
+	case NODE_SPECIAL:
+		return -ENOTDIR;
+	case NODE_BAD:
+		break;
+	}
+	return -ENOENT;
+}
+
+static void cfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct cfs *fs = cfs_of(req);
+	struct fuse_entry_param e;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	rc = do_lookup(fs, parent, name, &e);
+	e.attr_timeout = fs->entry_timeout;
+	e.entry_timeout = fs->entry_timeout;
+	if (rc == -ENOENT) {
+		/* a negative entry: the kernel remembers the miss */
+		memset(&e.attr, 0, sizeof(e.attr));
+		e.ino = 0;
+		fuse_reply_entry(req, &e);
+	} else if (rc < 0) {
+		fuse_reply_err(req, -rc);
+	} else {
+		fuse_reply_entry(req, &e);
+	}
+}
+
+static void cfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	/* inode numbers are stable for the life of the mount: nothing to
+	 * free */
+	(void)ino;
+	(void)nlookup;
+	fuse_reply_none(req);
+}
+
+/* ---- directories ---- */
+
+struct dirent_snap {
+	char *name;
+	struct stat st;
+};
+
+struct dirsnap {
+	size_t n, cap;
+	struct dirent_snap *v;
+};
+
+static int snap_add(struct dirsnap *d, const char *name, const struct stat *st)
+{
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct dirent_snap *v = realloc(d->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	d->v[d->n].name = strdup(name);
+	if (!d->v[d->n].name)
+		return -ENOMEM;
+	d->v[d->n].st = *st;
+	d->n++;
+	return 0;
+}
+
+static void snap_free(struct dirsnap *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		free(d->v[i].name);
+	free(d->v);
+	free(d);
+}
+
+static int snap_root(struct cfs *fs, struct dirsnap *d)
+{
+	struct cache_listing *l;
+	struct az_error err;
+	struct stat st;
+	enum az_err ae;
+	time_t t;
+	int rc = 0;
+
+	stat_root(fs, &st);
+	if (snap_add(d, ".", &st) || snap_add(d, "..", &st))
+		return -ENOMEM;
+	for (int s = CFS_WORKSPACE; s < CFS_SPECIAL_END; s++) {
+		if (stat_special(fs, s, &st) == 0 &&
+		    snap_add(d, cfs_special_name(s), &st))
+			return -ENOMEM;
+	}
+	ae = cache_list(fs->cache, &l, &err);
+	if (ae != AZ_OK)
+		return -cfs_errno(ae);
+	t = cfs_listing_wall(l);
+	for (size_t i = 0; i < cache_listing_count(l) && rc == 0; i++) {
+		const struct az_compute *c = cache_listing_at(l, i);
+		long slot = cfs_names_slot(fs->names, c->name);
+
+		if (slot < 0) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = stat_instance(fs, (uint32_t)slot, CFS_DIR, c, t, &st);
+		if (rc == 0)
+			rc = snap_add(d, c->name, &st);
+	}
+	cache_listing_put(l);
+	return rc;
+}
+
+static int snap_instance(struct cfs *fs, struct cfs_node p, struct dirsnap *d)
+{
+	struct cache_listing *l;
+	const struct az_compute *c;
+	struct stat st;
+	time_t t;
+	int rc;
+
+	rc = cfs_instance_of(fs, p.slot, &l, &c);
+	if (rc < 0)
+		return rc;
+	t = cfs_listing_wall(l);
+	rc = stat_instance(fs, p.slot, p.file, c, t, &st);
+	if (rc == 0)
+		rc = snap_add(d, ".", &st);
+	if (rc == 0)
+		rc = snap_add(d, "..", &st); /* the kernel fixes ".."'s ino */
+	if (p.file == CFS_DIR) {
+		for (int f = 1; f < CFS_FILE_END && rc == 0; f++) {
+			rc = stat_instance(fs, p.slot, f, c, t, &st);
+			if (rc == 0)
+				rc = snap_add(d, cfs_file_name(f), &st);
+		}
+	} else {
+		for (size_t i = 0; i < c->n_apps && i < CFS_APP_MAX && rc == 0;
+		     i++) {
+			char fn[256];
+			int f = CFS_APP_FIRST + (int)i;
+
+			cfs_app_filename(&c->apps[i], fn, sizeof(fn));
+			if (cfs_app_lookup(c, fn) != (int)i)
+				continue; /* a duplicate name: first wins */
+			rc = stat_instance(fs, p.slot, f, c, t, &st);
+			if (rc == 0)
+				rc = snap_add(d, fn, &st);
+		}
+	}
+	cache_listing_put(l);
+	return rc;
+}
+
+static void cfs_opendir(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	struct cfs *fs = cfs_of(req);
+	struct cfs_node n = cfs_node_of(ino);
+	struct dirsnap *d = calloc(1, sizeof(*d));
+	int rc = -ENOTDIR;
+
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (n.kind == NODE_ROOT)
+		rc = snap_root(fs, d);
+	else if (n.kind == NODE_INSTANCE &&
+		 (n.file == CFS_DIR || n.file == CFS_APPS))
+		rc = snap_instance(fs, n, d);
+	else if (n.kind == NODE_BAD)
+		rc = -ENOENT;
+	if (rc < 0) {
+		snap_free(d);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uintptr_t)d;
+	fi->cache_readdir = 0;
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		snap_free(d); /* interrupted: no releasedir will come */
+}
+
+static void do_readdir(fuse_req_t req, size_t size, off_t off,
+		       struct fuse_file_info *fi, int plus)
+{
+	struct cfs *fs = cfs_of(req);
+	struct dirsnap *d = (struct dirsnap *)(uintptr_t)fi->fh;
+	char *buf = calloc(1, size);
+	size_t used = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t i = off < 0 ? 0 : (size_t)off; i < d->n; i++) {
+		struct dirent_snap *de = &d->v[i];
+		size_t need;
+
+		if (plus) {
+			struct fuse_entry_param e;
+
+			memset(&e, 0, sizeof(e));
+			e.ino = de->st.st_ino;
+			e.attr = de->st;
+			e.attr_timeout = fs->entry_timeout;
+			e.entry_timeout = fs->entry_timeout;
+			need = fuse_add_direntry_plus(req, buf + used,
+						      size - used, de->name,
+						      &e, (off_t)(i + 1));
+		} else {
+			need = fuse_add_direntry(req, buf + used, size - used,
+						 de->name, &de->st,
+						 (off_t)(i + 1));
+		}
+		if (need > size - used)
+			break;
+		used += need;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void cfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			struct fuse_file_info *fi)
+{
+	(void)ino;
+	do_readdir(req, size, off, fi, 0);
+}
+
+static void cfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			    off_t off, struct fuse_file_info *fi)
+{
+	(void)ino;
+	do_readdir(req, size, off, fi, 1);
+}
+
+static void cfs_releasedir(fuse_req_t req, fuse_ino_t ino,
+			   struct fuse_file_info *fi)
+{
+	(void)ino;
+	snap_free((struct dirsnap *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+const struct fuse_lowlevel_ops cfs_ops = {
+	.lookup = cfs_lookup,
+	.forget = cfs_forget,
+	.getattr = cfs_getattr,
+	.setattr = cfs_setattr,
+	.opendir = cfs_opendir,
+	.readdir = cfs_readdir,
+	.readdirplus = cfs_readdirplus,
+	.releasedir = cfs_releasedir,
+	.open = cfs_open,
+	.read = cfs_read,
+	.write = cfs_write,
+	.release = cfs_release,
+	.statfs = cfs_statfs,
+	.access = cfs_access,
+	.getxattr = cfs_getxattr,
+	.listxattr = cfs_listxattr,
+	.setxattr = cfs_setxattr,
+	.removexattr = cfs_removexattr,
+	.mkdir = cfs_mkdir,
+	.rmdir = cfs_rmdir,
+	.unlink = cfs_unlink,
+	.rename = cfs_rename,
+	.create = cfs_create,
+	.mknod = cfs_mknod,
+	.symlink = cfs_symlink,
+	.link = cfs_link,
+};

@@ -1,0 +1,301 @@
+/**
+ * @file
+ * Command-line options (see opts.h): an offsetof table for fuse_opt_parse,
+ * as libfuse's examples do, plus the workspace and config.json search.
+ */
+#include "fs/opts.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "client/json.h"
+
+enum {
+	KEY_HELP,
+	KEY_VERSION,
+	KEY_DEMO,
+	KEY_IGNORE,
+	KEY_RO,
+};
+
+#define OPT(t, p) { t, offsetof(struct cfs_opts, p), 1 }
+
+static const struct fuse_opt cfs_opt_spec[] = {
+	OPT("workspace=%s", workspace),
+	OPT("subscription=%s", subscription),
+	OPT("resource_group=%s", resource_group),
+	OPT("workspace_name=%s", workspace_name),
+	OPT("config=%s", config),
+	OPT("endpoint=%s", endpoint),
+	OPT("authority=%s", authority),
+	OPT("auth=%s", auth),
+	OPT("token_file=%s", token_file),
+	OPT("ca_file=%s", ca_file),
+	OPT("cache_ttl=%lf", cache_ttl),
+	OPT("vm_size=%s", vm_size),
+	OPT("ssh_key=%s", ssh_key),
+	OPT("no_delete", no_delete),
+	FUSE_OPT_KEY("ro", KEY_RO),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_KEY("--demo", KEY_DEMO),
+	/* fstab-only words: mount(8) and systemd use them, we do not */
+	FUSE_OPT_KEY("auto", KEY_IGNORE),
+	FUSE_OPT_KEY("noauto", KEY_IGNORE),
+	FUSE_OPT_KEY("user", KEY_IGNORE),
+	FUSE_OPT_KEY("users", KEY_IGNORE),
+	FUSE_OPT_KEY("nouser", KEY_IGNORE),
+	FUSE_OPT_KEY("_netdev", KEY_IGNORE),
+	FUSE_OPT_KEY("nofail", KEY_IGNORE),
+	FUSE_OPT_KEY("defaults", KEY_IGNORE),
+	FUSE_OPT_KEY("rw", KEY_IGNORE),
+	FUSE_OPT_KEY("x-", KEY_IGNORE),
+	FUSE_OPT_END
+};
+
+static int opt_proc(void *data, const char *arg, int key,
+		    struct fuse_args *outargs)
+{
+	struct cfs_opts *o = data;
+
+	(void)outargs;
+	switch (key) {
+	case KEY_HELP:
+		o->show_help = 1;
+		return 0;
+	case KEY_VERSION:
+		o->show_version = 1;
+		return 0;
+	case KEY_DEMO:
+		o->demo = 1;
+		return 0;
+	case KEY_IGNORE:
+		return 0;
+	case KEY_RO:
+		o->ro = 1;
+		return 1; /* the kernel needs it too */
+	case FUSE_OPT_KEY_NONOPT:
+		o->n_positional++;
+		if (o->n_positional > 2) {
+			fprintf(stderr, "computefs: unexpected argument '%s'\n",
+				arg);
+			return -1;
+		}
+		if (o->mountpoint) {
+			/* WORKSPACE MOUNTPOINT: the first was the workspace */
+			free(o->workspace);
+			o->workspace = o->mountpoint;
+		}
+		o->mountpoint = strdup(arg);
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int cfs_opts_parse(struct fuse_args *args, struct cfs_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->cache_ttl = 15;
+	if (fuse_opt_parse(args, o, cfs_opt_spec, opt_proc) == -1)
+		return -1;
+	if (o->cache_ttl < 0 || o->cache_ttl > 86400) {
+		fprintf(stderr, "computefs: cache_ttl must be 0 to 86400 "
+				"seconds\n");
+		return -1;
+	}
+	if (o->show_help || o->show_version)
+		return 0;
+	if (!o->mountpoint) {
+		fprintf(stderr, "computefs: no mount point given "
+				"(try 'computefs --help')\n");
+		return -1;
+	}
+	if (fuse_opt_add_arg(args, o->mountpoint) == -1 ||
+	    fuse_opt_add_arg(args, "-ofsname=computefs,subtype=computefs") ==
+		    -1)
+		return -1;
+	return 0;
+}
+
+void cfs_opts_free(struct cfs_opts *o)
+{
+	char **strs[] = {
+		&o->workspace, &o->subscription, &o->resource_group,
+		&o->workspace_name, &o->config, &o->endpoint, &o->authority,
+		&o->auth, &o->token_file, &o->ca_file, &o->vm_size,
+		&o->ssh_key, &o->mountpoint,
+	};
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		free(*strs[i]);
+		*strs[i] = NULL;
+	}
+}
+
+void cfs_opts_usage(const char *prog)
+{
+	printf("usage: %s [options] MOUNTPOINT\n"
+	       "       %s WORKSPACE MOUNTPOINT [-o options]\n"
+	       "       %s --demo MOUNTPOINT\n"
+	       "\n"
+	       "Mount an Azure Machine Learning workspace: one directory per\n"
+	       "compute instance, with state, size, ssh and control files.\n"
+	       "\n"
+	       "computefs options:\n"
+	       "    --demo                 start the bundled emulator and "
+	       "mount its workspace\n"
+	       "    -o workspace=ARM_ID    the workspace's ARM id\n"
+	       "    -o subscription=S,resource_group=R,workspace_name=W\n"
+	       "    -o config=PATH         an Azure ML config.json\n"
+	       "    -o endpoint=URL        ARM base URL (default "
+	       "https://management.azure.com)\n"
+	       "    -o authority=URL       Entra ID authority host\n"
+	       "    -o auth=token-file     how to get a token\n"
+	       "    -o token_file=PATH     bearer token file (mode 0600)\n"
+	       "    -o ca_file=PATH        extra CA bundle (PEM)\n"
+	       "    -o cache_ttl=SECONDS   how long a listing stays fresh "
+	       "(default 15)\n"
+	       "    -o vm_size=SIZE        VM size mkdir uses\n"
+	       "    -o ssh_key=PATH        public key mkdir enables SSH "
+	       "with\n"
+	       "    -o no_delete           refuse rmdir\n"
+	       "    -h, --help             this text\n"
+	       "    -V, --version          version\n"
+	       "\n"
+	       "See computefs(1).\n\n",
+	       prog, prog, prog);
+}
+
+static int check_parts(const struct cfs_opts *o, struct az_workspace *ws,
+		       char *why, size_t len)
+{
+	if (!o->subscription || !o->resource_group || !o->workspace_name) {
+		snprintf(why, len, "incomplete workspace: give subscription=, "
+				   "resource_group= and workspace_name= "
+				   "together");
+		return -1;
+	}
+	return az_workspace_from_parts(o->subscription, o->resource_group,
+				       o->workspace_name, ws, why, len);
+}
+
+int cfs_opts_workspace(const struct cfs_opts *o, const char *cwd,
+		       struct az_workspace *ws, char *why, size_t len)
+{
+	char found[PATH_MAX];
+
+	if (o->workspace)
+		return az_workspace_parse(o->workspace, ws, why, len);
+	if (o->subscription || o->resource_group || o->workspace_name)
+		return check_parts(o, ws, why, len);
+	if (o->config)
+		return cfs_config_read(o->config, ws, why, len);
+	if (cwd && cfs_config_find(cwd, found, sizeof(found)) == 0)
+		return cfs_config_read(found, ws, why, len);
+	snprintf(why, len, "no workspace given: name one as WORKSPACE, "
+			   "-o workspace=, or put a config.json in this "
+			   "directory or above");
+	return -1;
+}
+
+static char *slurp(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(max + 1);
+	if (!buf) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, max, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+int cfs_config_read(const char *path, struct az_workspace *ws, char *why,
+		    size_t len)
+{
+	char *text = slurp(path, 64 * 1024);
+	cJSON *root;
+	const char *scope;
+	int rc;
+
+	if (!text) {
+		snprintf(why, len, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	root = cJSON_Parse(text);
+	free(text);
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		snprintf(why, len, "cannot parse %s: not a JSON object", path);
+		return -1;
+	}
+	scope = js_str(root, "Scope");
+	if (scope)
+		rc = az_workspace_parse(scope, ws, why, len);
+	else if (!js_str(root, "subscription_id") ||
+		 !js_str(root, "resource_group") ||
+		 !js_str(root, "workspace_name")) {
+		snprintf(why, len, "%s lacks subscription_id, resource_group "
+				   "or workspace_name", path);
+		rc = -1;
+	} else
+		rc = az_workspace_from_parts(js_str(root, "subscription_id"),
+					     js_str(root, "resource_group"),
+					     js_str(root, "workspace_name"),
+					     ws, why, len);
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* Walk up from @dir looking for @rel; 0 and the path in @out if found. */
+static int walk_up(const char *dir, const char *rel, char *out, size_t len)
+{
+	char cur[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(cur, sizeof(cur), "%s", dir) >= (int)sizeof(cur))
+		return -1;
+	for (int level = 0; level < 20; level++) {
+		char *slash;
+
+		if (snprintf(out, len, "%s/%s", strcmp(cur, "/") ? cur : "",
+			     rel) < (int)len &&
+		    stat(out, &st) == 0 && S_ISREG(st.st_mode))
+			return 0;
+		if (strcmp(cur, "/") == 0)
+			break;
+		slash = strrchr(cur, '/');
+		if (!slash)
+			break;
+		if (slash == cur)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	return -1;
+}
+
+int cfs_config_find(const char *dir, char *out, size_t len)
+{
+	/* the order of MLClient.from_config: .azureml/ first, then . */
+	if (walk_up(dir, ".azureml/config.json", out, len) == 0)
+		return 0;
+	return walk_up(dir, "config.json", out, len);
+}

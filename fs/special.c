@@ -1,0 +1,75 @@
+/**
+ * @file
+ * computefs's own files at the top of the mount: .workspace and .status.
+ * They are answered from memory (the client's and the cache's counters),
+ * never by a request to Azure.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include "fs/fs.h"
+
+static void iso_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (t <= 0 || !gmtime_r(&t, &tm)) {
+		snprintf(buf, len, "never");
+		return;
+	}
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void render_workspace(struct cfs *fs, struct buf *out)
+{
+	buf_printf(out, "id: %s\n", fs->ws_id);
+	buf_printf(out, "region: %s\n",
+		   fs->info.location[0] ? fs->info.location : "unknown");
+	buf_printf(out, "endpoint: %s\n", az_client_endpoint(fs->client));
+	buf_printf(out, "identity: %s\n",
+		   fs->info.identity[0] ? fs->info.identity : "unknown");
+	buf_printf(out, "auth: %s\n", az_client_auth_name(fs->client));
+}
+
+static void render_status(struct cfs *fs, struct buf *out)
+{
+	struct cache_stats cs;
+	struct az_client_stats ks;
+	char when[64];
+
+	cache_stats(fs->cache, &cs);
+	az_client_stats(fs->client, &ks);
+	if (cs.degraded)
+		buf_printf(out, "backend: degraded: %s%s%s\n",
+			   az_strerror(cs.last_error.code),
+			   cs.last_error.message[0] ? ": " : "",
+			   cs.last_error.message);
+	else
+		buf_puts(out, "backend: ok\n");
+	iso_time(cs.last_refresh_wall, when, sizeof(when));
+	buf_printf(out, "last_refresh: %s\n", when);
+	buf_printf(out, "cache_ttl: %g\n", fs->opts->cache_ttl);
+	buf_printf(out, "requests: %lu\n", ks.requests);
+	buf_printf(out, "retries: %lu\n", ks.retries);
+	buf_printf(out, "throttled: %lu\n", ks.throttled);
+	buf_printf(out, "failures: %lu\n", ks.failures);
+	buf_printf(out, "list_fetches: %lu\n", cs.list_fetches);
+	buf_printf(out, "cache_hits: %lu\n", cs.hits);
+	buf_printf(out, "cache_misses: %lu\n", cs.misses);
+	buf_printf(out, "stale_served: %lu\n", cs.stale_served);
+}
+
+int cfs_render_special(struct cfs *fs, int special, struct buf *out)
+{
+	switch ((enum cfs_special)special) {
+	case CFS_WORKSPACE:
+		render_workspace(fs, out);
+		return 0;
+	case CFS_STATUS:
+		render_status(fs, out);
+		return 0;
+	case CFS_SPECIAL_END:
+		break;
+	}
+	return -1;
+}

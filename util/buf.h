@@ -1,0 +1,29 @@
+/**
+ * @file
+ * A growable byte buffer for building file contents and request bodies.
+ * buf_free() accepts an empty buffer; after an allocation failure the
+ * buffer is marked failed and further appends are ignored, so a caller
+ * checks once at the end (buf->failed).
+ */
+#ifndef COMPUTEFS_BUF_H
+#define COMPUTEFS_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct buf {
+	char *data; /* NUL-terminated when len > 0 */
+	size_t len;
+	size_t cap;
+	bool failed;
+};
+
+#define BUF_INIT { NULL, 0, 0, false }
+
+void buf_add(struct buf *b, const char *s, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void buf_free(struct buf *b);
+
+#endif
