@@ -58,7 +58,6 @@ static const struct fuse_opt cfs_opt_spec[] = {
 	FUSE_OPT_KEY("nofail", KEY_IGNORE),
 	FUSE_OPT_KEY("defaults", KEY_IGNORE),
 	FUSE_OPT_KEY("rw", KEY_IGNORE),
-	FUSE_OPT_KEY("x-", KEY_IGNORE),
 	FUSE_OPT_END
 };
 
@@ -97,6 +96,9 @@ static int opt_proc(void *data, const char *arg, int key,
 		}
 		o->mountpoint = strdup(arg);
 		return 0;
+	case FUSE_OPT_KEY_OPT:
+		/* x-systemd.automount, x-gvfs-show, ...: fstab's own */
+		return strncmp(arg, "x-", 2) == 0 ? 0 : 1;
 	default:
 		return 1;
 	}
