@@ -66,6 +66,15 @@ bool az_compute_is_instance(const struct az_compute *c);
 int az_compute_copy(struct az_compute *dst, const struct az_compute *src);
 
 void az_compute_free(struct az_compute *c);
+
+/*
+ * Azure's compute-name rule (AZURE-API.md section 9): 3 to 24 ASCII
+ * characters, a letter first, then letters, digits and '-', and not
+ * ending in '-' or in '-' followed only by digits ("ci-01" is refused,
+ * "ci-01a" accepted). On false, a one-line reason goes to @why (size
+ * @len; may be NULL).
+ */
+bool az_compute_name_valid(const char *name, char *why, size_t len);
 void az_compute_free_array(struct az_compute *v, size_t n);
 
 #endif

@@ -25,6 +25,12 @@ bool js_long(const cJSON *root, const char *path, long *out);
 /* A boolean leaf; false when absent or not a boolean. */
 bool js_bool(const cJSON *root, const char *path, bool *out);
 
+/* A number leaf (integer or not); false otherwise. */
+bool js_double(const cJSON *root, const char *path, double *out);
+
+/* An object leaf, or NULL. */
+const cJSON *js_object(const cJSON *root, const char *path);
+
 /* An array leaf, or NULL. */
 const cJSON *js_array(const cJSON *root, const char *path);
 

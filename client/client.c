@@ -1,0 +1,467 @@
+/**
+ * @file
+ * The compute client's read side (see client.h): creating the handle,
+ * listing every compute across nextLink pages, getting one compute, and
+ * the workspace itself with the signed-in identity.
+ *
+ * DESIGN
+ * The handle is immutable after az_client_new(); every shared mutable
+ * piece (connections, token cache, counters) lives in http.c or the auth
+ * source, each with its own locking, so calls from many threads need no
+ * lock here. Server-given links (nextLink, operation URLs) are followed
+ * verbatim, but only on the endpoint's own scheme, host and port, so a
+ * hostile reply cannot make us send the token elsewhere.
+ */
+#include "client/client.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "client/client_impl.h"
+#include "client/http.h"
+#include "client/json.h"
+#include "util/log.h"
+
+#define MAX_PAGES 1000
+
+static char *str_printf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static char *str_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
+}
+
+struct az_client *az_client_new(const struct az_client_config *cfg,
+				struct az_error *err)
+{
+	const char *ep = cfg->endpoint && *cfg->endpoint ? cfg->endpoint :
+							  AZ_DEFAULT_ENDPOINT;
+	struct az_http_opts ho = {
+		.ca_file = cfg->ca_file,
+		.connect_timeout_ms = cfg->connect_timeout_ms,
+		.total_timeout_ms = cfg->total_timeout_ms,
+		.max_retries = cfg->max_retries,
+	};
+	struct az_client *c;
+	char id[512];
+	size_t n;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		az_auth_free(cfg->auth);
+		az_fail(err, AZ_ERR_NOMEM, 0, NULL);
+		return NULL;
+	}
+	c->auth = cfg->auth;
+	c->ws = cfg->ws;
+	if (strncasecmp(ep, "https://", 8) != 0 &&
+	    strncasecmp(ep, "http://", 7) != 0) {
+		az_fail(err, AZ_ERR_INVALID, 0,
+			"invalid endpoint %s: expected an https:// URL", ep);
+		goto fail;
+	}
+	if (!az_url_token_safe(ep)) {
+		az_fail(err, AZ_ERR_INVALID, 0,
+			"refusing endpoint %s: a bearer token must not travel "
+			"in clear; use https (plain http is allowed only to "
+			"a loopback address)", ep);
+		goto fail;
+	}
+	c->endpoint = strdup(ep);
+	if (!c->endpoint)
+		goto oom;
+	n = strlen(c->endpoint);
+	while (n > 0 && c->endpoint[n - 1] == '/')
+		c->endpoint[--n] = '\0';
+	az_workspace_id(&c->ws, id, sizeof(id));
+	c->ws_url = str_printf("%s%s", c->endpoint, id);
+	if (!c->ws_url)
+		goto oom;
+	c->http = az_http_new(&ho, err);
+	if (!c->http)
+		goto fail;
+	return c;
+oom:
+	az_fail(err, AZ_ERR_NOMEM, 0, NULL);
+fail:
+	az_client_free(c);
+	return NULL;
+}
+
+void az_client_free(struct az_client *c)
+{
+	if (!c)
+		return;
+	az_http_free(c->http);
+	az_auth_free(c->auth);
+	free(c->endpoint);
+	free(c->ws_url);
+	free(c);
+}
+
+enum az_err az_client_send(struct az_client *c, const char *method,
+			   const char *url, const char *body,
+			   struct az_http_resp *resp, struct az_error *err)
+{
+	struct az_http_req r = {
+		.method = method,
+		.url = url,
+		.body = body,
+		.auth = c->auth,
+		.max_retries = -1,
+	};
+	char log_url[400];
+
+	if (!az_url_same_origin(url, c->endpoint)) {
+		memset(resp, 0, sizeof(*resp));
+		resp->retry_after_ms = -1;
+		az_http_count_failure(c->http);
+		az_url_for_log(url, log_url, sizeof(log_url));
+		log_warn("refusing to follow %s: not on the endpoint %s",
+			 log_url, c->endpoint);
+		return az_fail(err, AZ_ERR_PROTOCOL, 0,
+			       "refusing to follow %s: not on the endpoint %s",
+			       log_url, c->endpoint);
+	}
+	return az_http_send(c->http, &r, resp, err);
+}
+
+char *az_client_compute_url(struct az_client *c, const char *name,
+			    const char *suffix, const char *query)
+{
+	char *esc = az_url_escape(name), *url;
+
+	if (!esc)
+		return NULL;
+	url = str_printf("%s/computes/%s%s?api-version=" AZ_API_VERSION "%s",
+			 c->ws_url, esc, suffix ? suffix : "",
+			 query ? query : "");
+	free(esc);
+	return url;
+}
+
+enum az_err az_client_parse(const struct az_http_resp *resp,
+			    const char *what, cJSON **out,
+			    struct az_error *err)
+{
+	*out = cJSON_ParseWithLength(resp->body ? resp->body : "", resp->len);
+	if (!cJSON_IsObject(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		log_warn("malformed reply to %s (HTTP %ld)", what,
+			 resp->status);
+		return az_fail(err, AZ_ERR_PROTOCOL, resp->status,
+			       "malformed reply to %s: not a JSON object",
+			       what);
+	}
+	return AZ_OK;
+}
+
+/* Append page @doc's "value" to *@v (count *@n, capacity *@cap). */
+static enum az_err take_page(const cJSON *doc, struct az_compute **v,
+			     size_t *n, size_t *cap, struct az_error *err)
+{
+	const cJSON *arr = js_array(doc, "value"), *it;
+	enum az_err e;
+
+	if (!arr)
+		return az_fail(err, AZ_ERR_PROTOCOL, 200,
+			       "malformed compute list: no \"value\" array");
+	cJSON_ArrayForEach(it, arr) {
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			struct az_compute *nv = realloc(*v, nc * sizeof(**v));
+
+			if (!nv)
+				return az_fail(err, AZ_ERR_NOMEM, 0, NULL);
+			*v = nv;
+			*cap = nc;
+		}
+		e = az_compute_from_json(it, &(*v)[*n]);
+		if (e == AZ_ERR_NOMEM)
+			return az_fail(err, e, 0, NULL);
+		if (e != AZ_OK) {
+			log_warn("skipping a compute without a name in the "
+				 "list");
+			continue;
+		}
+		(*n)++;
+	}
+	return AZ_OK;
+}
+
+/*
+ * The next page's URL from @doc, or NULL (with *@e = AZ_OK) at the end.
+ * Refuses a link seen before (a loop).
+ */
+static char *next_link(const cJSON *doc, const char *cur, char **seen,
+		       size_t n_seen, enum az_err *e, struct az_error *err)
+{
+	const char *link = js_str(doc, "nextLink");
+	char *url;
+	size_t i;
+
+	*e = AZ_OK;
+	if (!link || !*link)
+		return NULL;
+	if (strncasecmp(link, "https://", 8) == 0 ||
+	    strncasecmp(link, "http://", 7) == 0)
+		url = strdup(link); /* verbatim */
+	else
+		url = az_url_resolve(cur, link);
+	if (!url) {
+		*e = az_fail(err, AZ_ERR_PROTOCOL, 200,
+			     "malformed nextLink in the compute list");
+		return NULL;
+	}
+	for (i = 0; i < n_seen; i++) {
+		if (strcmp(seen[i], url) == 0) {
+			free(url);
+			*e = az_fail(err, AZ_ERR_PROTOCOL, 200,
+				     "the compute list's nextLink loops");
+			log_warn("the compute list's nextLink loops");
+			return NULL;
+		}
+	}
+	return url;
+}
+
+enum az_err az_list_computes(struct az_client *c, struct az_compute **out,
+			     size_t *n, struct az_error *err)
+{
+	struct az_compute *v = NULL;
+	size_t count = 0, cap = 0, pages = 0, i;
+	char **seen;
+	char *url;
+	enum az_err e = AZ_OK;
+
+	*out = NULL;
+	*n = 0;
+	seen = calloc(MAX_PAGES, sizeof(*seen));
+	url = str_printf("%s/computes?api-version=" AZ_API_VERSION,
+			 c->ws_url);
+	if (!seen || !url) {
+		e = az_fail(err, AZ_ERR_NOMEM, 0, NULL);
+		goto out;
+	}
+	while (url) {
+		struct az_http_resp resp;
+		cJSON *doc = NULL;
+
+		if (pages == MAX_PAGES) {
+			e = az_fail(err, AZ_ERR_PROTOCOL, 200,
+				    "the compute list has more than %d pages",
+				    MAX_PAGES);
+			log_warn("%s", err ? err->message : "too many pages");
+			break;
+		}
+		seen[pages++] = url; /* seen owns it now */
+		e = az_client_send(c, "GET", url, NULL, &resp, err);
+		if (e == AZ_OK && resp.status != 200)
+			e = az_fail(err, AZ_ERR_PROTOCOL, resp.status,
+				    "unexpected HTTP %ld to the compute list",
+				    resp.status);
+		if (e == AZ_OK)
+			e = az_client_parse(&resp, "the compute list", &doc,
+					    err);
+		if (e == AZ_OK)
+			e = take_page(doc, &v, &count, &cap, err);
+		url = NULL;
+		if (e == AZ_OK)
+			url = next_link(doc, seen[pages - 1], seen, pages,
+					&e, err);
+		cJSON_Delete(doc);
+		az_http_resp_free(&resp);
+		if (e != AZ_OK)
+			break;
+	}
+out:
+	if (!pages || url != seen[pages - 1])
+		free(url); /* not yet in seen */
+	for (i = 0; i < pages; i++)
+		free(seen[i]);
+	free(seen);
+	if (e != AZ_OK) {
+		az_compute_free_array(v, count);
+		return e;
+	}
+	*out = v;
+	*n = count;
+	return AZ_OK;
+}
+
+enum az_err az_get_compute(struct az_client *c, const char *name,
+			   struct az_compute *out, struct az_error *err)
+{
+	struct az_http_resp resp;
+	cJSON *doc = NULL;
+	enum az_err e;
+	char *url;
+
+	memset(out, 0, sizeof(*out));
+	if (!name || !*name)
+		return az_fail(err, AZ_ERR_INVALID, 0, "no compute name");
+	url = az_client_compute_url(c, name, NULL, NULL);
+	if (!url)
+		return az_fail(err, AZ_ERR_NOMEM, 0, NULL);
+	e = az_client_send(c, "GET", url, NULL, &resp, err);
+	free(url);
+	if (e == AZ_OK && resp.status != 200)
+		e = az_fail(err, AZ_ERR_PROTOCOL, resp.status,
+			    "unexpected HTTP %ld to get compute %s",
+			    resp.status, name);
+	if (e == AZ_OK)
+		e = az_client_parse(&resp, "get compute", &doc, err);
+	if (e == AZ_OK) {
+		e = az_compute_from_json(doc, out);
+		if (e != AZ_OK)
+			az_fail(err, e, resp.status,
+				"malformed compute %s in the reply", name);
+	}
+	cJSON_Delete(doc);
+	az_http_resp_free(&resp);
+	return e;
+}
+
+/* Decode base64url (padding optional) into a malloc'd string. */
+static char *b64url_decode(const char *s, size_t n)
+{
+	char *out = malloc(n * 3 / 4 + 4);
+	unsigned int acc = 0;
+	size_t i, o = 0;
+	int bits = 0;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		int v;
+		char ch = s[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			v = ch - 'A';
+		else if (ch >= 'a' && ch <= 'z')
+			v = ch - 'a' + 26;
+		else if (ch >= '0' && ch <= '9')
+			v = ch - '0' + 52;
+		else if (ch == '-' || ch == '+')
+			v = 62;
+		else if (ch == '_' || ch == '/')
+			v = 63;
+		else if (ch == '=')
+			break;
+		else
+			goto bad;
+		acc = (acc << 6) | (unsigned int)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[o] = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+/*
+ * The signed-in identity from a JWT's payload (not verified: this only
+ * names who we are for .workspace): upn, unique_name, appid, then oid.
+ */
+static void jwt_identity(const char *token, char *buf, size_t len)
+{
+	static const char *const claims[] = { "upn", "unique_name", "appid",
+					      "oid" };
+	const char *p1, *p2;
+	cJSON *doc = NULL;
+	char *json;
+	size_t i;
+
+	buf[0] = '\0';
+	p1 = strchr(token, '.');
+	p2 = p1 ? strchr(p1 + 1, '.') : NULL;
+	if (!p2 || p2 == p1 + 1)
+		return;
+	json = b64url_decode(p1 + 1, (size_t)(p2 - p1 - 1));
+	if (!json)
+		return;
+	doc = cJSON_Parse(json);
+	for (i = 0; i < sizeof(claims) / sizeof(claims[0]); i++) {
+		const char *v = js_str(doc, claims[i]);
+
+		if (v && *v) {
+			snprintf(buf, len, "%s", v);
+			break;
+		}
+	}
+	cJSON_Delete(doc);
+	free(json);
+}
+
+enum az_err az_get_workspace(struct az_client *c, struct az_workspace_info *out,
+			     struct az_error *err)
+{
+	struct az_http_resp resp;
+	cJSON *doc = NULL;
+	const char *loc;
+	enum az_err e;
+	char *url, *token;
+
+	memset(out, 0, sizeof(*out));
+	url = str_printf("%s?api-version=" AZ_API_VERSION, c->ws_url);
+	if (!url)
+		return az_fail(err, AZ_ERR_NOMEM, 0, NULL);
+	e = az_client_send(c, "GET", url, NULL, &resp, err);
+	free(url);
+	if (e == AZ_OK)
+		e = az_client_parse(&resp, "get workspace", &doc, err);
+	if (e == AZ_OK) {
+		loc = js_str(doc, "location");
+		snprintf(out->location, sizeof(out->location), "%s",
+			 loc ? loc : "");
+	}
+	cJSON_Delete(doc);
+	az_http_resp_free(&resp);
+	if (e != AZ_OK || !c->auth)
+		return e;
+	token = malloc(16384);
+	if (token && az_auth_token(c->auth, token, 16384, NULL) == AZ_OK) {
+		jwt_identity(token, out->identity, sizeof(out->identity));
+		explicit_bzero(token, 16384);
+	}
+	free(token);
+	return AZ_OK;
+}
+
+void az_client_stats(struct az_client *c, struct az_client_stats *out)
+{
+	struct az_http_counters k;
+
+	az_http_counters(c->http, &k);
+	out->requests = k.requests;
+	out->retries = k.retries;
+	out->throttled = k.throttled;
+	out->failures = k.failures;
+}
+
+const char *az_client_endpoint(const struct az_client *c)
+{
+	return c->endpoint;
+}
+
+const char *az_client_auth_name(const struct az_client *c)
+{
+	return az_auth_name(c->auth);
+}

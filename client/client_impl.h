@@ -1,0 +1,41 @@
+/**
+ * @file
+ * Internal to client/: the client handle's fields and the request helper
+ * shared by client.c (reads) and the write-side files.
+ */
+#ifndef COMPUTEFS_CLIENT_CLIENT_IMPL_H
+#define COMPUTEFS_CLIENT_CLIENT_IMPL_H
+
+#include <cjson/cJSON.h>
+
+#include "client/client.h"
+#include "client/http.h"
+
+/* Immutable after az_client_new(), so read without a lock. */
+struct az_client {
+	char *endpoint;        /* no trailing "/" */
+	struct az_workspace ws;
+	char *ws_url;          /* endpoint + workspace ARM id */
+	struct az_auth *auth;  /* owned; thread-safe itself */
+	struct az_http *http;  /* thread-safe itself */
+};
+
+/*
+ * One authenticated request to @url, which must be on the endpoint's
+ * scheme, host and port (server-given links are checked here, so no
+ * token goes elsewhere). @resp must be freed by the caller.
+ */
+enum az_err az_client_send(struct az_client *c, const char *method,
+			   const char *url, const char *body,
+			   struct az_http_resp *resp, struct az_error *err);
+
+/* "{ws_url}/computes/{escaped name}{suffix}?api-version=...{query}" */
+char *az_client_compute_url(struct az_client *c, const char *name,
+			    const char *suffix, const char *query);
+
+/* Parse @resp's body as a JSON object; AZ_ERR_PROTOCOL otherwise. */
+enum az_err az_client_parse(const struct az_http_resp *resp,
+			    const char *what, cJSON **out,
+			    struct az_error *err);
+
+#endif

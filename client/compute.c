@@ -1,0 +1,375 @@
+/**
+ * @file
+ * ComputeResource JSON to struct az_compute (see compute.h), deep copy and
+ * free, and Azure's compute-name rule.
+ *
+ * Mapping is lenient by design: Azure's enums are modelAsString, newer
+ * api-versions drop fields, and the published examples carry nulls, so any
+ * field other than "name" may be missing, null or of the wrong type and
+ * then simply reads as absent.
+ */
+#include "client/compute.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "client/json.h"
+
+#define CI "properties.properties."
+
+/* A growing string buffer; on allocation failure it stays NULL. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_addn(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 128;
+		char *ns;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		ns = realloc(b->s, cap);
+		if (!ns) {
+			b->oom = true;
+			return;
+		}
+		b->s = ns;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+/* Append @s with control characters (newlines) turned into spaces. */
+static void sb_add_line(struct sbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		char ch = iscntrl((unsigned char)*s) ? ' ' : *s;
+
+		sb_addn(b, &ch, 1);
+	}
+}
+
+/*
+ * One "CODE: message\n" line per entry of @arr. An entry is an
+ * ErrorResponse ({"error": {code, message}}) or, leniently, a bare
+ * {code, message}.
+ */
+static void add_errors(struct sbuf *b, const cJSON *arr)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, arr) {
+		const cJSON *e = js_get(it, "error");
+		const char *code, *msg;
+
+		if (!cJSON_IsObject(e))
+			e = it;
+		code = js_str(e, "code");
+		msg = js_str(e, "message");
+		if (code && !*code)
+			code = NULL;
+		if (msg && !*msg)
+			msg = NULL;
+		if (!code && !msg)
+			continue;
+		if (code)
+			sb_add_line(b, code);
+		if (code && msg)
+			sb_addn(b, ": ", 2);
+		if (msg)
+			sb_add_line(b, msg);
+		sb_addn(b, "\n", 1);
+	}
+}
+
+/* Both error arrays as text in *@out (NULL when none); -1 out of memory. */
+static int errors_text(const cJSON *obj, char **out)
+{
+	struct sbuf b = { 0 };
+
+	add_errors(&b, js_array(obj, "properties.provisioningErrors"));
+	add_errors(&b, js_array(obj, CI "errors"));
+	if (b.oom) {
+		free(b.s);
+		return -1;
+	}
+	*out = b.s;
+	return 0;
+}
+
+static int map_apps(const cJSON *obj, struct az_compute *out)
+{
+	const cJSON *arr = js_array(obj, CI "applications");
+	const cJSON *it;
+	size_t n = 0;
+
+	if (!arr)
+		return 0;
+	out->apps = calloc((size_t)cJSON_GetArraySize(arr) + 1,
+			   sizeof(*out->apps));
+	if (!out->apps)
+		return -1;
+	cJSON_ArrayForEach(it, arr) {
+		const char *name = js_str(it, "displayName");
+		const char *url = js_str(it, "endpointUri");
+
+		if (!name || !url || !*name || !*url)
+			continue;
+		out->apps[n].name = strdup(name);
+		out->apps[n].url = strdup(url);
+		n++;
+		out->n_apps = n;
+		if (!out->apps[n - 1].name || !out->apps[n - 1].url)
+			return -1;
+	}
+	return 0;
+}
+
+static char *print_json(const cJSON *obj)
+{
+	char *s = cJSON_Print(obj);
+	size_t n;
+	char *r;
+
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	r = realloc(s, n + 2);
+	if (!r) {
+		cJSON_free(s);
+		return NULL;
+	}
+	r[n] = '\n';
+	r[n + 1] = '\0';
+	return r;
+}
+
+/* strdup that tells a failed copy from an absent field. */
+static bool dup_field(char **dst, const cJSON *obj, const char *path)
+{
+	const char *s = js_str(obj, path);
+
+	*dst = s ? strdup(s) : NULL;
+	return !s || *dst;
+}
+
+enum az_err az_compute_from_json(const cJSON *obj, struct az_compute *out)
+{
+	static const struct {
+		size_t off;
+		const char *path;
+	} fields[] = {
+		{ offsetof(struct az_compute, id), "id" },
+		{ offsetof(struct az_compute, location), "location" },
+		{ offsetof(struct az_compute, compute_type),
+		  "properties.computeType" },
+		{ offsetof(struct az_compute, provisioning_state),
+		  "properties.provisioningState" },
+		{ offsetof(struct az_compute, created_on),
+		  "properties.createdOn" },
+		{ offsetof(struct az_compute, state), CI "state" },
+		{ offsetof(struct az_compute, vm_size), CI "vmSize" },
+		{ offsetof(struct az_compute, public_ip),
+		  CI "connectivityEndpoints.publicIpAddress" },
+		{ offsetof(struct az_compute, private_ip),
+		  CI "connectivityEndpoints.privateIpAddress" },
+		{ offsetof(struct az_compute, created_by),
+		  CI "createdBy.userName" },
+		{ offsetof(struct az_compute, created_by_oid),
+		  CI "createdBy.userId" },
+		{ offsetof(struct az_compute, assigned_oid),
+		  CI "personalComputeInstanceSettings.assignedUser.objectId" },
+		{ offsetof(struct az_compute, assigned_tid),
+		  CI "personalComputeInstanceSettings.assignedUser.tenantId" },
+		{ offsetof(struct az_compute, ssh_user),
+		  CI "sshSettings.adminUserName" },
+		{ offsetof(struct az_compute, op_name),
+		  CI "lastOperation.operationName" },
+		{ offsetof(struct az_compute, op_status),
+		  CI "lastOperation.operationStatus" },
+		{ offsetof(struct az_compute, op_time),
+		  CI "lastOperation.operationTime" },
+	};
+	const char *name, *access;
+	size_t i;
+	long port;
+
+	memset(out, 0, sizeof(*out));
+	name = js_str(obj, "name");
+	if (!cJSON_IsObject(obj) || !name || !*name)
+		return AZ_ERR_PROTOCOL;
+	out->name = strdup(name);
+	if (!out->name)
+		goto oom;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		char **dst = (char **)((char *)out + fields[i].off);
+
+		if (!dup_field(dst, obj, fields[i].path))
+			goto oom;
+	}
+	access = js_str(obj, CI "sshSettings.sshPublicAccess");
+	out->ssh_enabled = access && strcasecmp(access, "Enabled") == 0;
+	if (js_long(obj, CI "sshSettings.sshPort", &port) && port > 0 &&
+	    port < 65536)
+		out->ssh_port = port;
+	if (errors_text(obj, &out->errors) < 0)
+		goto oom;
+	if (map_apps(obj, out) < 0)
+		goto oom;
+	out->json = print_json(obj);
+	if (!out->json)
+		goto oom;
+	return AZ_OK;
+oom:
+	az_compute_free(out);
+	return AZ_ERR_NOMEM;
+}
+
+bool az_compute_is_instance(const struct az_compute *c)
+{
+	return c && c->compute_type &&
+	       strcmp(c->compute_type, "ComputeInstance") == 0;
+}
+
+static bool copy_str(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return !src || *dst;
+}
+
+int az_compute_copy(struct az_compute *dst, const struct az_compute *src)
+{
+	char *const *s[] = {
+		&src->name, &src->id, &src->location, &src->compute_type,
+		&src->provisioning_state, &src->created_on, &src->state,
+		&src->vm_size, &src->public_ip, &src->private_ip,
+		&src->created_by, &src->created_by_oid, &src->assigned_oid,
+		&src->assigned_tid, &src->ssh_user, &src->op_name,
+		&src->op_status, &src->op_time, &src->errors, &src->json,
+	};
+	char **d[] = {
+		&dst->name, &dst->id, &dst->location, &dst->compute_type,
+		&dst->provisioning_state, &dst->created_on, &dst->state,
+		&dst->vm_size, &dst->public_ip, &dst->private_ip,
+		&dst->created_by, &dst->created_by_oid, &dst->assigned_oid,
+		&dst->assigned_tid, &dst->ssh_user, &dst->op_name,
+		&dst->op_status, &dst->op_time, &dst->errors, &dst->json,
+	};
+	size_t i;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->ssh_enabled = src->ssh_enabled;
+	dst->ssh_port = src->ssh_port;
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		if (!copy_str(d[i], *s[i]))
+			goto oom;
+	}
+	if (src->n_apps) {
+		dst->apps = calloc(src->n_apps, sizeof(*dst->apps));
+		if (!dst->apps)
+			goto oom;
+		for (i = 0; i < src->n_apps; i++) {
+			dst->n_apps = i + 1;
+			if (!copy_str(&dst->apps[i].name, src->apps[i].name) ||
+			    !copy_str(&dst->apps[i].url, src->apps[i].url))
+				goto oom;
+		}
+	}
+	return 0;
+oom:
+	az_compute_free(dst);
+	return -1;
+}
+
+void az_compute_free(struct az_compute *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n_apps; i++) {
+		free(c->apps[i].name);
+		free(c->apps[i].url);
+	}
+	free(c->apps);
+	free(c->name);
+	free(c->id);
+	free(c->location);
+	free(c->compute_type);
+	free(c->provisioning_state);
+	free(c->created_on);
+	free(c->state);
+	free(c->vm_size);
+	free(c->public_ip);
+	free(c->private_ip);
+	free(c->created_by);
+	free(c->created_by_oid);
+	free(c->assigned_oid);
+	free(c->assigned_tid);
+	free(c->ssh_user);
+	free(c->op_name);
+	free(c->op_status);
+	free(c->op_time);
+	free(c->errors);
+	free(c->json);
+	memset(c, 0, sizeof(*c));
+}
+
+void az_compute_free_array(struct az_compute *v, size_t n)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++)
+		az_compute_free(&v[i]);
+	free(v);
+}
+
+bool az_compute_name_valid(const char *name, char *why, size_t len)
+{
+	const char *dash;
+	size_t n, i;
+
+#define WHY(...) do { if (why && len) snprintf(why, len, __VA_ARGS__); \
+		      return false; } while (0)
+	if (!name)
+		WHY("no name");
+	n = strlen(name);
+	if (n < 3 || n > 24)
+		WHY("'%.64s': a compute name has 3 to 24 characters", name);
+	if (!isalpha((unsigned char)name[0]) || (unsigned char)name[0] >= 0x80)
+		WHY("'%s': a compute name starts with a letter", name);
+	for (i = 1; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if (ch >= 0x80 || (!isalnum(ch) && ch != '-'))
+			WHY("'%s': a compute name has only letters, digits "
+			    "and '-'", name);
+	}
+	dash = strrchr(name, '-');
+	if (dash) {
+		const char *p = dash + 1;
+
+		if (*p == '\0')
+			WHY("'%s': a compute name does not end in '-'", name);
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			WHY("'%s': a compute name does not end in '-' followed "
+			    "only by digits", name);
+	}
+#undef WHY
+	return true;
+}

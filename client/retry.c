@@ -1,0 +1,270 @@
+/**
+ * @file
+ * The retry policy and failure mapping of http.c as pure functions:
+ * Retry-After parsing, which replies and transport failures are retried,
+ * backoff, and HTTP status / curl code / ARM error body to az_error.
+ * Follows azure-core's RetryPolicy (AZURE-API.md section 8).
+ */
+#include "client/http.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "client/json.h"
+
+#define BACKOFF_MAX_MS 120000L
+#define HUGE_WAIT 1000000L /* seconds; any wait gets capped far below */
+
+/*
+ * A non-negative decimal number ("12", "1.5", " 3 ") scaled by @scale
+ * (1000 for seconds to ms, 1 for ms); -1 when not such a number.
+ */
+static long parse_decimal(const char *s, long scale)
+{
+	long whole = 0, frac = 0, div = 1;
+	bool digits = false;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (; isdigit((unsigned char)*s); s++) {
+		digits = true;
+		if (whole < HUGE_WAIT) /* saturate: fits in a long as ms */
+			whole = whole * 10 + (*s - '0');
+	}
+	if (*s == '.') {
+		for (s++; isdigit((unsigned char)*s); s++) {
+			digits = true;
+			if (div < 1000000) {
+				frac = frac * 10 + (*s - '0');
+				div *= 10;
+			}
+		}
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!digits || *s)
+		return -1;
+	if (whole > HUGE_WAIT)
+		whole = HUGE_WAIT;
+	return whole * scale + frac * scale / div;
+}
+
+long az_retry_after_ms(const char *retry_after, const char *ra_ms,
+		       const char *x_ms_ra_ms, time_t now)
+{
+	long v;
+
+	if (retry_after && *retry_after) {
+		time_t t;
+
+		v = parse_decimal(retry_after, 1000);
+		if (v >= 0)
+			return v;
+		t = curl_getdate(retry_after, NULL);
+		if (t != (time_t)-1) {
+			if (t <= now)
+				return 0;
+			if (t - now > HUGE_WAIT)
+				return HUGE_WAIT * 1000;
+			return (long)(t - now) * 1000;
+		}
+		/* garbage: fall through to the ms headers */
+	}
+	if (ra_ms && *ra_ms) {
+		v = parse_decimal(ra_ms, 1);
+		if (v >= 0)
+			return v;
+	}
+	if (x_ms_ra_ms && *x_ms_ra_ms) {
+		v = parse_decimal(x_ms_ra_ms, 1);
+		if (v >= 0)
+			return v;
+	}
+	return -1;
+}
+
+static bool method_is(const char *method, const char *m)
+{
+	return method && strcasecmp(method, m) == 0;
+}
+
+static bool unsafe_method(const char *method)
+{
+	return method_is(method, "POST") || method_is(method, "PATCH");
+}
+
+bool az_retry_status(const char *method, long status, bool has_retry_after)
+{
+	if (status < 400)
+		return false;
+	if (has_retry_after)
+		return true;
+	if (unsafe_method(method))
+		return status == 500 || status == 503 || status == 504;
+	switch (status) {
+	case 408:
+	case 429:
+	case 500:
+	case 502:
+	case 503:
+	case 504:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool az_retry_transport(const char *method, CURLcode code, bool sent)
+{
+	switch (code) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+		return true; /* the request never left */
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return !sent || !unsafe_method(method);
+	default:
+		return false; /* TLS, protocol, size: retrying won't help */
+	}
+}
+
+long az_retry_backoff_ms(int n)
+{
+	long ms = 800;
+	int i;
+
+	if (n <= 1)
+		return 0;
+	for (i = 1; i < n && ms < BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
+}
+
+long az_retry_wait_ms(long hint_ms, int n, long cap_ms)
+{
+	long ms = hint_ms >= 0 ? hint_ms : az_retry_backoff_ms(n);
+
+	if (cap_ms > 0 && ms > cap_ms)
+		ms = cap_ms;
+	return ms;
+}
+
+enum az_err az_http_status_err(long status)
+{
+	switch (status) {
+	case 401:
+		return AZ_ERR_UNAUTHORIZED;
+	case 403:
+		return AZ_ERR_FORBIDDEN;
+	case 404:
+		return AZ_ERR_NOT_FOUND;
+	case 409:
+		return AZ_ERR_CONFLICT;
+	case 429:
+		return AZ_ERR_THROTTLED;
+	default:
+		break;
+	}
+	if (status >= 500)
+		return AZ_ERR_SERVER;
+	if (status >= 400)
+		return AZ_ERR_BAD_REQUEST;
+	return AZ_ERR_PROTOCOL;
+}
+
+enum az_err az_curl_err(CURLcode code)
+{
+	switch (code) {
+	case CURLE_OK:
+		return AZ_OK;
+	case CURLE_OPERATION_TIMEDOUT:
+		return AZ_ERR_TIMEOUT;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_USE_SSL_FAILED:
+		return AZ_ERR_TLS;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return AZ_ERR_UNREACHABLE;
+	case CURLE_OUT_OF_MEMORY:
+		return AZ_ERR_NOMEM;
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return AZ_ERR_INVALID;
+	default:
+		return AZ_ERR_PROTOCOL;
+	}
+}
+
+/* Copy @s into @dst (size @n), control characters as spaces. */
+static void copy_clean(char *dst, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < n; i++)
+		dst[i] = iscntrl((unsigned char)s[i]) ? ' ' : s[i];
+	dst[i] = '\0';
+}
+
+void az_http_error_from_body(long status, const char *body, size_t len,
+			     struct az_error *err)
+{
+	const char *code = NULL, *msg = NULL;
+	cJSON *doc = NULL;
+
+	az_fail(err, az_http_status_err(status), status, "HTTP %ld (%s)",
+		status, az_strerror(az_http_status_err(status)));
+	if (!err || !body || !len)
+		return;
+	doc = cJSON_ParseWithLength(body, len);
+	if (doc) {
+		if (js_object(doc, "error")) {
+			code = js_str(doc, "error.code");
+			msg = js_str(doc, "error.message");
+		} else if (js_str(doc, "error")) {
+			/* OAuth token endpoints */
+			code = js_str(doc, "error");
+			msg = js_str(doc, "error_description");
+		} else {
+			/* some services drop the envelope */
+			code = js_str(doc, "code");
+			msg = js_str(doc, "message");
+		}
+	}
+	if (code && *code)
+		copy_clean(err->arm_code, sizeof(err->arm_code), code);
+	if (msg && *msg)
+		copy_clean(err->message, sizeof(err->message), msg);
+	else if (code && *code)
+		snprintf(err->message, sizeof(err->message), "HTTP %ld: %s",
+			 status, err->arm_code);
+	cJSON_Delete(doc);
+}
