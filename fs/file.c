@@ -45,11 +45,19 @@ static int render_node(struct cfs *fs, fuse_ino_t ino, struct buf *b)
 void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct cfs *fs = fuse_req_userdata(req);
+	int acc = fi->flags & O_ACCMODE;
+	struct stat st;
 	struct buf *b;
 	int rc;
 
-	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
-		fuse_reply_err(req, EACCES);
+	rc = cfs_stat_node(fs, ino, &st);
+	if (rc == 0 && S_ISDIR(st.st_mode))
+		rc = -EISDIR;
+	if (rc == 0 && ((acc != O_WRONLY && !(st.st_mode & S_IRUSR)) ||
+			(acc != O_RDONLY && !(st.st_mode & S_IWUSR))))
+		rc = -EACCES;
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
 		return;
 	}
 	b = calloc(1, sizeof(*b));

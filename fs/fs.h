@@ -38,6 +38,12 @@ extern const struct fuse_lowlevel_ops cfs_ops;
 /* The errno for a client error: the one mapping, at the fs/ boundary. */
 int cfs_errno(enum az_err e);
 
+/*
+ * The cache's notify callback (cache_set_notify): invalidate the kernel's
+ * view of instance @name. Runs in the cache's tracker thread.
+ */
+void cfs_notify(void *ctx, const char *name, unsigned what);
+
 /* Contents of a dot-file (enum cfs_special), from memory only. */
 int cfs_render_special(struct cfs *fs, int special, struct buf *out);
 

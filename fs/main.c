@@ -200,6 +200,7 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	if (!fs.se)
 		cfs_daemon_fail(&d, "cannot start the FUSE session (bad "
 				    "option?)");
+	cache_set_notify(fs.cache, cfs_notify, &fs);
 	if (fuse_set_signal_handlers(fs.se) != 0)
 		cfs_daemon_fail(&d, "cannot set signal handlers");
 	if (fuse_session_mount(fs.se, fo->mountpoint) != 0)
@@ -223,8 +224,8 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	log_info("unmounting %s", fo->mountpoint);
 	fuse_session_unmount(fs.se);
 	fuse_remove_signal_handlers(fs.se);
+	cache_free(fs.cache); /* joins the tracker, which notifies fs.se */
 	fuse_session_destroy(fs.se);
-	cache_free(fs.cache);
 	az_client_free(fs.client);
 	cfs_names_free(fs.names);
 	cfs_demo_stop(&demo);

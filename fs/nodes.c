@@ -20,6 +20,7 @@ static const char *const file_names[CFS_FILE_END] = {
 	[CFS_STATE] = "state",
 	[CFS_SIZE] = "size",
 	[CFS_SSH] = "ssh",
+	[CFS_CONTROL] = "control",
 	[CFS_OPERATION] = "operation",
 	[CFS_IP] = "ip",
 	[CFS_LOCATION] = "location",
@@ -32,6 +33,7 @@ static const char *const file_names[CFS_FILE_END] = {
 static const char *const special_names[CFS_SPECIAL_END] = {
 	[CFS_WORKSPACE] = ".workspace",
 	[CFS_STATUS] = ".status",
+	[CFS_CREATE] = ".create",
 };
 
 struct cfs_node cfs_node_of(fuse_ino_t ino)
@@ -61,6 +63,27 @@ fuse_ino_t cfs_ino_instance(uint32_t slot, int file)
 {
 	return CFS_INO_BASE + (fuse_ino_t)slot * CFS_INO_STRIDE +
 	       (fuse_ino_t)file;
+}
+
+unsigned cfs_file_perm(int file)
+{
+	switch (file) {
+	case CFS_DIR:
+		return 0755;
+	case CFS_APPS:
+		return 0555;
+	case CFS_CONTROL:
+		return 0200; /* write a verb; nothing to read */
+	case CFS_SIZE:
+		return 0644; /* write a size to resize */
+	default:
+		return 0444;
+	}
+}
+
+unsigned cfs_special_perm(int special)
+{
+	return special == CFS_CREATE ? 0200 : 0444;
 }
 
 const char *cfs_file_name(enum cfs_file f)

@@ -23,6 +23,7 @@
 enum cfs_special {
 	CFS_WORKSPACE = 2, /* .workspace */
 	CFS_STATUS = 3,    /* .status */
+	CFS_CREATE = 4,    /* .create (write-only) */
 	CFS_SPECIAL_END,
 };
 
@@ -31,6 +32,7 @@ enum cfs_file {
 	CFS_STATE,
 	CFS_SIZE,
 	CFS_SSH,
+	CFS_CONTROL,
 	CFS_OPERATION,
 	CFS_IP,
 	CFS_LOCATION,
@@ -56,6 +58,11 @@ struct cfs_node {
 
 struct cfs_node cfs_node_of(fuse_ino_t ino);
 fuse_ino_t cfs_ino_instance(uint32_t slot, int file);
+
+/* Permission bits of instance file @file (apps files: 0444). */
+unsigned cfs_file_perm(int file);
+/* Permission bits of a dot-file. */
+unsigned cfs_special_perm(int special);
 
 /* The file name of an instance file, or NULL for CFS_DIR. */
 const char *cfs_file_name(enum cfs_file f);

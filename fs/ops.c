@@ -77,11 +77,11 @@ static int stat_instance(struct cfs *fs, uint32_t slot, int file,
 	memset(st, 0, sizeof(*st));
 	fill_common(fs, st, cfs_ino_instance(slot, file), t);
 	if (file == CFS_DIR) {
-		fill_dir(st, 0755, 3);
+		fill_dir(st, cfs_file_perm(file), 3);
 		return 0;
 	}
 	if (file == CFS_APPS) {
-		fill_dir(st, 0555, 2);
+		fill_dir(st, cfs_file_perm(file), 2);
 		return 0;
 	}
 	if (cfs_render(file, c, &b) < 0)
@@ -90,7 +90,7 @@ static int stat_instance(struct cfs *fs, uint32_t slot, int file,
 		buf_free(&b);
 		return -ENOMEM;
 	}
-	fill_file(st, 0444, b.len);
+	fill_file(st, cfs_file_perm(file), b.len);
 	buf_free(&b);
 	return 0;
 }
@@ -103,7 +103,7 @@ static int stat_special(struct cfs *fs, int special, struct stat *st)
 	fill_common(fs, st, (fuse_ino_t)special, fs->mount_time);
 	if (cfs_render_special(fs, special, &b) < 0)
 		return -ENOENT;
-	fill_file(st, 0444, b.len);
+	fill_file(st, cfs_special_perm(special), b.len);
 	buf_free(&b);
 	return 0;
 }

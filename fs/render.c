@@ -80,6 +80,8 @@ int cfs_render(int file, const struct az_compute *c, struct buf *out)
 	case CFS_SSH:
 		render_ssh(c, out);
 		return 0;
+	case CFS_CONTROL:
+		return 0; /* write-only: no bytes */
 	case CFS_OPERATION:
 		render_operation(c, out);
 		return 0;

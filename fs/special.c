@@ -68,6 +68,8 @@ int cfs_render_special(struct cfs *fs, int special, struct buf *out)
 	case CFS_STATUS:
 		render_status(fs, out);
 		return 0;
+	case CFS_CREATE:
+		return 0; /* write-only: no bytes */
 	case CFS_SPECIAL_END:
 		break;
 	}

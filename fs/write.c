@@ -1,30 +1,301 @@
 /**
  * @file
- * Everything that would change the workspace or the tree. The read half
- * of computefs refuses all of it at once, without a request to Azure:
- * EPERM for what a directory of generated files does not allow (new
- * files, links, renames, chmod), EACCES for writes to read-only files.
+ * Everything that changes things: control, size and .create writes,
+ * mkdir and rmdir. Each parses its input first (fs/verbs.c) and refuses
+ * bad input with EINVAL before any request; then it asks the cache
+ * (cache_operate), which returns once Azure accepted the request, and
+ * the error comes from the system call itself (fs/errmap.c).
+ *
+ * The rest of what a shell or file manager may try (new files, links,
+ * renames, chmod, touch) is refused at once with EPERM, without a
+ * request to Azure.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fs/ops.h"
+#include "fs/verbs.h"
+#include "util/log.h"
+
+#define DEFAULT_VM_SIZE "Standard_DS3_v2"
+
+/* Log Azure's refusal of @what on @name; return the errno for it. */
+static int refused(const char *what, const char *name, enum az_err e,
+		   const struct az_error *err)
+{
+	const char *code = err->arm_code, *msg = err->message;
+
+	log_warn("%s %s: %s%s%s%s%s%s", what, name, az_strerror(e),
+		 code[0] ? " [" : "", code, code[0] ? "]" : "",
+		 msg[0] ? ": " : "", msg);
+	return cfs_errno(e);
+}
+
+static int operate(struct cfs *fs, const char *name, enum cache_verb v,
+		   const struct cache_op_args *args)
+{
+	struct az_error err;
+	enum az_err e;
+
+	memset(&err, 0, sizeof(err));
+	e = cache_operate(fs->cache, name, v, args, &err);
+	if (e != AZ_OK)
+		return refused(cache_verb_name(v), name, e, &err);
+	log_info("%s %s: accepted", cache_verb_name(v), name);
+	return 0;
+}
+
+/*
+ * Read the public key at @path for the caller @uid: the file must belong
+ * to the caller (or the caller be root), so a shared mount cannot be
+ * used to read other people's files. Returns 0 or -errno.
+ */
+static int read_key(const char *path, uid_t uid, char *out, size_t len)
+{
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return errno == ELOOP ? -EINVAL : -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uid != 0 && st.st_uid != uid)) {
+		close(fd);
+		return -EACCES;
+	}
+	n = read(fd, out, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -EINVAL;
+	out[n] = '\0';
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' ||
+			 out[n - 1] == ' '))
+		out[--n] = '\0';
+	if (strncmp(out, "ssh-", 4) != 0 && strncmp(out, "ecdsa-", 6) != 0 &&
+	    strncmp(out, "sk-", 3) != 0)
+		return -EINVAL; /* not a public key (a private one?) */
+	if (strchr(out, '\n'))
+		return -EINVAL;
+	return 0;
+}
+
+/* Create @c->name with the mount's defaults filled in. */
+static int create(struct cfs *fs, fuse_req_t req, const struct cfs_create *c)
+{
+	const struct cfs_opts *o = fs->opts;
+	struct cache_op_args a;
+	const char *key_path = c->ssh_key[0] ? c->ssh_key : o->ssh_key;
+	char *key = NULL;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.vm_size = c->size[0] ? c->size
+			       : (o->vm_size ? o->vm_size : DEFAULT_VM_SIZE);
+	a.subnet = c->subnet[0] ? c->subnet : NULL;
+	a.assign_oid = c->assign_oid[0] ? c->assign_oid : NULL;
+	a.assign_tid = c->assign_tid[0] ? c->assign_tid : NULL;
+	if (key_path) {
+		key = malloc(16384);
+		if (!key)
+			return ENOMEM;
+		rc = read_key(key_path, fuse_req_ctx(req)->uid, key, 16384);
+		if (rc < 0) {
+			log_warn("create %s: cannot use ssh key %s: %s",
+				 c->name, key_path, strerror(-rc));
+			free(key);
+			return -rc;
+		}
+		a.ssh_key = key;
+	}
+	rc = operate(fs, c->name, CACHE_CREATE, &a);
+	free(key);
+	return rc;
+}
+
+/* Is @name an instance the cache knows? 0, or an errno (ENOENT). */
+static int known(struct cfs *fs, const char *name)
+{
+	struct cache_listing *l;
+	const struct az_compute *c;
+	struct az_error err;
+	enum az_err e = cache_get(fs->cache, name, &l, &c, &err);
+	int rc;
+
+	if (e != AZ_OK)
+		return cfs_errno(e);
+	rc = strcmp(c->name, name) == 0 ? 0 : ENOENT;
+	cache_listing_put(l);
+	return rc;
+}
 
 void cfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	       mode_t mode)
 {
-	(void)parent;
-	(void)name;
+	struct cfs *fs = fuse_req_userdata(req);
+	struct fuse_entry_param e;
+	struct cfs_create c;
+	char why[256];
+	long slot;
+	int rc;
+
 	(void)mode;
-	fuse_reply_err(req, EPERM);
+	if (parent != FUSE_ROOT_ID || name[0] == '.') {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if (fs->opts->ro) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (cfs_parse_create(name, strlen(name), &c, why, sizeof(why)) < 0) {
+		log_warn("mkdir %s: %s", name, why);
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (known(fs, name) == 0) {
+		fuse_reply_err(req, EEXIST);
+		return;
+	}
+	rc = create(fs, req, &c);
+	if (rc) {
+		fuse_reply_err(req, rc);
+		return;
+	}
+	slot = cfs_names_slot(fs->names, name);
+	memset(&e, 0, sizeof(e));
+	if (slot < 0 ||
+	    cfs_stat_node(fs, cfs_ino_instance((uint32_t)slot, CFS_DIR),
+			  &e.attr) < 0) {
+		/* accepted, but not listed yet: answer with what we know */
+		e.attr.st_mode = S_IFDIR | cfs_file_perm(CFS_DIR);
+		e.attr.st_nlink = 3;
+		e.attr.st_uid = fs->uid;
+		e.attr.st_gid = fs->gid;
+		e.attr.st_ino = slot < 0 ? 0
+					 : cfs_ino_instance((uint32_t)slot,
+							    CFS_DIR);
+	}
+	e.ino = e.attr.st_ino;
+	e.attr_timeout = 0;
+	e.entry_timeout = 0;
+	if (e.ino == 0)
+		fuse_reply_err(req, ENOMEM);
+	else
+		fuse_reply_entry(req, &e);
 }
 
 void cfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)parent;
-	(void)name;
-	fuse_reply_err(req, EPERM);
+	struct cfs *fs = fuse_req_userdata(req);
+	int rc;
+
+	if (parent != FUSE_ROOT_ID || name[0] == '.') {
+		fuse_reply_err(req, parent == FUSE_ROOT_ID ? EPERM : ENOTDIR);
+		return;
+	}
+	if (fs->opts->ro) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (fs->opts->no_delete) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	rc = known(fs, name);
+	if (rc == 0)
+		rc = operate(fs, name, CACHE_DELETE, NULL);
+	fuse_reply_err(req, rc);
 }
+
+/* Handle one write to a writable file. Returns 0 or an errno. */
+static int write_node(struct cfs *fs, fuse_req_t req, fuse_ino_t ino,
+		      const char *buf, size_t size)
+{
+	struct cfs_node n = cfs_node_of(ino);
+	struct cache_op_args a;
+	struct cfs_create c;
+	enum cache_verb v;
+	char name[256], vm[64], why[256];
+
+	if (fs->opts->ro)
+		return EROFS;
+	if (n.kind == NODE_SPECIAL && n.special == CFS_CREATE) {
+		if (cfs_parse_create(buf, size, &c, why, sizeof(why)) < 0) {
+			log_warn(".create: %s", why);
+			return EINVAL;
+		}
+		if (known(fs, c.name) == 0)
+			return EEXIST;
+		return create(fs, req, &c);
+	}
+	if (n.kind != NODE_INSTANCE ||
+	    !cfs_names_get(fs->names, n.slot, name, sizeof(name)))
+		return EACCES;
+	memset(&a, 0, sizeof(a));
+	switch (n.file) {
+	case CFS_CONTROL:
+		if (cfs_parse_verb(buf, size, &v) < 0) {
+			log_warn("control %s: unknown verb (start, stop, "
+				 "restart)", name);
+			return EINVAL;
+		}
+		return operate(fs, name, v, NULL);
+	case CFS_SIZE:
+		if (cfs_parse_size(buf, size, vm, sizeof(vm)) < 0) {
+			log_warn("size %s: not a VM size", name);
+			return EINVAL;
+		}
+		a.vm_size = vm;
+		return operate(fs, name, CACHE_RESIZE, &a);
+	default:
+		return EACCES;
+	}
+}
+
+void cfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+	       off_t off, struct fuse_file_info *fi)
+{
+	struct cfs *fs = fuse_req_userdata(req);
+	int rc;
+
+	(void)off; /* one verb per write(2), wherever the file offset is */
+	(void)fi;
+	if (size > 8192) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	rc = write_node(fs, req, ino, buf, size);
+	if (rc)
+		fuse_reply_err(req, rc);
+	else
+		fuse_reply_write(req, size);
+}
+
+void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		 struct fuse_file_info *fi)
+{
+	struct cfs *fs = fuse_req_userdata(req);
+	struct stat st;
+	int rc;
+
+	(void)fi;
+	rc = -cfs_stat_node(fs, ino, &st);
+	/* only the truncate that the shell's '>' does, on writable files */
+	if (rc == 0 && (to_set != FUSE_SET_ATTR_SIZE || attr->st_size != 0 ||
+			!(st.st_mode & S_IWUSR) || S_ISDIR(st.st_mode)))
+		rc = EPERM;
+	if (rc)
+		fuse_reply_err(req, rc);
+	else
+		fuse_reply_attr(req, &st, 0);
+}
+
+/* ---- refused at once, no request ---- */
 
 void cfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
@@ -80,25 +351,4 @@ void cfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	(void)newparent;
 	(void)newname;
 	fuse_reply_err(req, EPERM);
-}
-
-void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
-		 struct fuse_file_info *fi)
-{
-	(void)ino;
-	(void)attr;
-	(void)to_set;
-	(void)fi;
-	fuse_reply_err(req, EPERM);
-}
-
-void cfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
-	       off_t off, struct fuse_file_info *fi)
-{
-	(void)ino;
-	(void)buf;
-	(void)size;
-	(void)off;
-	(void)fi;
-	fuse_reply_err(req, EACCES);
 }

@@ -26,6 +26,12 @@ static void test_root_and_specials(void **state)
 	assert_int_equal(n.special, CFS_STATUS);
 	assert_int_equal(cfs_special_lookup(".workspace"), CFS_WORKSPACE);
 	assert_int_equal(cfs_special_lookup(".status"), CFS_STATUS);
+	assert_int_equal(cfs_special_lookup(".create"), CFS_CREATE);
+	assert_int_equal(cfs_special_perm(CFS_CREATE), 0200);
+	assert_int_equal(cfs_special_perm(CFS_STATUS), 0444);
+	assert_int_equal(cfs_file_perm(CFS_CONTROL), 0200);
+	assert_int_equal(cfs_file_perm(CFS_SIZE), 0644);
+	assert_int_equal(cfs_file_perm(CFS_STATE), 0444);
 	assert_int_equal(cfs_special_lookup(".Trash-1000"), -1);
 	assert_int_equal(cfs_special_lookup(".hidden"), -1);
 	assert_int_equal(cfs_node_of(0).kind, NODE_BAD);
@@ -61,7 +67,8 @@ static void test_instance_roundtrip(void **state)
 
 static void test_file_names(void **state)
 {
-	const char *names[] = { "state", "size", "ssh", "operation", "ip",
+	const char *names[] = { "state", "size", "ssh", "control",
+				"operation", "ip",
 				"location", "created_by", "errors",
 				"info.json", "apps" };
 

@@ -1,0 +1,44 @@
+/**
+ * @file
+ * What users write into computefs's files, parsed before anything is
+ * asked of Azure: a verb into control, a VM size into size, a creation
+ * line into .create. Pure functions, so bad input is refused (EINVAL)
+ * without a request.
+ */
+#ifndef COMPUTEFS_FS_VERBS_H
+#define COMPUTEFS_FS_VERBS_H
+
+#include <stddef.h>
+
+#include "cache/cache.h"
+
+/*
+ * One verb, "start", "stop" or "restart": case and white space around it
+ * ignored. Returns 0, or -EINVAL (empty, unknown, or more than one word).
+ */
+int cfs_parse_verb(const char *buf, size_t len, enum cache_verb *v);
+
+/*
+ * One VM size ("Standard_DS3_v2"): letters, digits and '_', at most 63
+ * characters, white space around it ignored. Returns 0 or -EINVAL.
+ */
+int cfs_parse_size(const char *buf, size_t len, char *out, size_t outlen);
+
+struct cfs_create {
+	char name[64];
+	char size[64];       /* "" when not given */
+	char ssh_key[4096];  /* a path; "" when not given */
+	char subnet[512];    /* an ARM id; "" when not given */
+	char assign_oid[64]; /* assign_to=OID@TID; "" when not given */
+	char assign_tid[64];
+};
+
+/*
+ * "NAME [size=S] [ssh_key=PATH] [subnet=ID] [assign_to=OID@TID]", one
+ * line. The name must satisfy Azure's rule (az_compute_name_valid).
+ * Returns 0, or -EINVAL with a reason in @why.
+ */
+int cfs_parse_create(const char *buf, size_t len, struct cfs_create *out,
+		     char *why, size_t whylen);
+
+#endif
