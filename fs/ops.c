@@ -201,7 +201,7 @@ static int lookup_in_instance(struct cfs *fs, struct cfs_node parent,
 	return stat_instance(fs, parent.slot, file, c, t, &e->attr);
 }
 
-static int do_lookup(struct cfs *fs, fuse_ino_t parent, const char *name,
+int cfs_lookup_entry(struct cfs *fs, fuse_ino_t parent, const char *name,
 		     struct fuse_entry_param *e)
 {
 	struct cfs_node p = cfs_node_of(parent);
@@ -259,7 +259,7 @@ static void cfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc;
 
 	memset(&e, 0, sizeof(e));
-	rc = do_lookup(fs, parent, name, &e);
+	rc = cfs_lookup_entry(fs, parent, name, &e);
 	e.attr_timeout = fs->entry_timeout;
 	e.entry_timeout = fs->entry_timeout;
 	if (rc == -ENOENT) {

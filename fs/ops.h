@@ -54,6 +54,10 @@ void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 void cfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	       off_t off, struct fuse_file_info *fi);
 
+/* lookup without the reply: 0 and @e filled, or -errno. */
+int cfs_lookup_entry(struct cfs *fs, fuse_ino_t parent, const char *name,
+		     struct fuse_entry_param *e);
+
 /* getattr, shared with write.c */
 int cfs_stat_node(struct cfs *fs, fuse_ino_t ino, struct stat *st);
 

@@ -194,12 +194,24 @@ void cfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct cfs *fs = fuse_req_userdata(req);
 	int rc;
 
-	if (parent != FUSE_ROOT_ID || name[0] == '.') {
-		fuse_reply_err(req, parent == FUSE_ROOT_ID ? EPERM : ENOTDIR);
-		return;
-	}
 	if (fs->opts->ro) {
 		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (parent != FUSE_ROOT_ID) {
+		/* apps/: as unlink above, so that rm -r gets through */
+		struct fuse_entry_param e;
+
+		memset(&e, 0, sizeof(e));
+		rc = cfs_lookup_entry(fs, parent, name, &e);
+		if (rc == 0 && !S_ISDIR(e.attr.st_mode))
+			rc = -ENOTDIR;
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (name[0] == '.') {
+		fuse_reply_err(req, cfs_special_lookup(name) < 0 ? ENOENT
+							      : ENOTDIR);
 		return;
 	}
 	if (fs->opts->no_delete) {
@@ -297,11 +309,33 @@ void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 
 /* ---- refused at once, no request ---- */
 
+/*
+ * Unlinking a generated file of an instance (or of its apps/) succeeds
+ * and changes nothing: the file is made again on the next lookup. This
+ * is what lets `rm -r NAME` reach the rmdir that deletes the instance
+ * (rm does not remove a directory whose entries it could not remove).
+ * Anywhere else, unlink is EPERM.
+ */
 void cfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)parent;
-	(void)name;
-	fuse_reply_err(req, EPERM);
+	struct cfs *fs = fuse_req_userdata(req);
+	struct cfs_node p = cfs_node_of(parent);
+	struct fuse_entry_param e;
+	int rc;
+
+	if (p.kind != NODE_INSTANCE) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if (fs->opts->ro) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	rc = cfs_lookup_entry(fs, parent, name, &e);
+	if (rc == 0 && S_ISDIR(e.attr.st_mode))
+		rc = -EISDIR;
+	fuse_reply_err(req, -rc);
 }
 
 void cfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
