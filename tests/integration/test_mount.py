@@ -1,0 +1,155 @@
+"""Mounting: the command's exit status and message, options, --demo."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from conftest import WORKSPACE
+from mount import COMPUTEFS, is_mounted, wait_for, write_token
+
+
+def mount_cmd(emu, mnt, token_file, *extra, endpoint=None):
+    return [COMPUTEFS, emu.workspace if emu else WORKSPACE, mnt, "-o",
+            "endpoint=%s,token_file=%s" % (endpoint or emu.url, token_file)
+            ] + list(extra)
+
+
+def run_mount(argv, timeout=30):
+    t0 = time.monotonic()
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    return r, time.monotonic() - t0
+
+
+def unmount(path):
+    if is_mounted(path):
+        subprocess.run(["fusermount3", "-u", path], check=True)
+        wait_for(lambda: not is_mounted(path), what="unmount")
+
+
+def test_background_mount_returns_zero_and_serves(emu_factory, mnt, tmp_path):
+    emu = emu_factory("--instances", "3")
+    tok = write_token(str(tmp_path), emu.token)
+    r, _ = run_mount(mount_cmd(emu, mnt, tok))
+    try:
+        assert r.returncode == 0, r.stderr
+        assert r.stderr == ""
+        assert is_mounted(mnt)  # mounted before the command returned
+        assert sorted(os.listdir(mnt)) == sorted(emu.instances())
+        with open("/proc/self/mounts") as f:
+            line = [l for l in f if (" %s " % mnt) in l][0]
+        assert line.split()[2] == "fuse.computefs"
+        assert line.split()[0] == "computefs"
+    finally:
+        unmount(mnt)
+
+
+def one_line_failure(argv, mnt, needle):
+    r, took = run_mount(argv)
+    assert r.returncode != 0
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("computefs: ")
+    assert needle in lines[0], lines[0]
+    assert not is_mounted(mnt)
+    return lines[0], took
+
+
+def test_refused_token_fails_the_mount(emu_factory, mnt, tmp_path):
+    emu = emu_factory("--instances", "1")
+    tok = write_token(str(tmp_path), "not-the-token")
+    line, took = one_line_failure(mount_cmd(emu, mnt, tok), mnt,
+                                  "InvalidAuthenticationToken")
+    assert "token" in line
+    assert "not-the-token" not in line
+    assert took < 10
+
+
+def test_unknown_workspace_fails_the_mount(emu_factory, mnt, tmp_path):
+    emu = emu_factory("--instances", "1")
+    tok = write_token(str(tmp_path), emu.token)
+    argv = mount_cmd(emu, mnt, tok)
+    argv[1] = WORKSPACE.replace("ws-test", "ws-other")
+    line, _ = one_line_failure(argv, mnt, "not found")
+    assert "ws-other" in line
+
+
+def test_unreachable_endpoint_fails_the_mount(mnt, tmp_path):
+    tok = write_token(str(tmp_path), "x")
+    # a loopback port nobody listens on
+    line, took = one_line_failure(
+        mount_cmd(None, mnt, tok, endpoint="http://127.0.0.1:9"), mnt,
+        "127.0.0.1:9")
+    assert "cannot" in line
+    assert took < 30
+
+
+def test_group_readable_token_file_is_refused(emu_factory, mnt, tmp_path):
+    emu = emu_factory("--instances", "1")
+    tok = write_token(str(tmp_path), emu.token)
+    os.chmod(tok, 0o644)
+    line, _ = one_line_failure(mount_cmd(emu, mnt, tok), mnt, tok)
+    assert emu.token not in line
+    assert emu.counters()["total"] == 0
+
+
+def test_bad_workspace_id_is_refused_without_request(mnt, tmp_path):
+    tok = write_token(str(tmp_path), "x")
+    argv = [COMPUTEFS, "/subscriptions/x/resourceGroups", mnt, "-o",
+            "endpoint=http://127.0.0.1:9,token_file=" + tok]
+    one_line_failure(argv, mnt, "computefs: ")
+
+
+def test_cleartext_token_to_a_remote_host_is_refused(mnt, tmp_path):
+    tok = write_token(str(tmp_path), "x")
+    argv = [COMPUTEFS, WORKSPACE, mnt, "-o",
+            "endpoint=http://example.invalid,token_file=" + tok]
+    line, took = one_line_failure(argv, mnt, "https")
+    assert took < 5
+
+
+def test_help_and_version_need_no_mountpoint():
+    r = subprocess.run([COMPUTEFS, "--help"], capture_output=True, text=True)
+    assert r.returncode == 0
+    assert "usage: " in r.stdout and "cache_ttl" in r.stdout
+    r = subprocess.run([COMPUTEFS, "-V"], capture_output=True, text=True)
+    assert r.returncode == 0
+    assert r.stdout.startswith("computefs ")
+    assert "libfuse" in r.stdout + r.stderr
+    r = subprocess.run([COMPUTEFS], capture_output=True, text=True)
+    assert r.returncode != 0 and "mount point" in r.stderr
+
+
+def test_demo_mounts_and_cleans_up(mnt):
+    r = subprocess.run([COMPUTEFS, "--demo", mnt], capture_output=True,
+                       text=True, timeout=30)
+    try:
+        assert r.returncode == 0, r.stderr
+        names = os.listdir(mnt)
+        assert "ci-alice" in names and "ci-bob" in names
+        with open(os.path.join(mnt, "ci-alice", "state")) as f:
+            assert f.read() == "Running\n"
+        with open(os.path.join(mnt, "ci-bob", "state")) as f:
+            assert f.read() == "Stopped\n"
+        with open(os.path.join(mnt, ".workspace")) as f:
+            endpoint = [l for l in f if l.startswith("endpoint: ")][0]
+        assert endpoint.startswith("endpoint: http://127.0.0.1:")
+        port = endpoint.rsplit(":", 1)[1].strip()
+    finally:
+        unmount(mnt)
+    # the emulator went away with the mount
+    def emulator_gone():
+        try:
+            socket.create_connection(("127.0.0.1", int(port)), 1).close()
+            return False
+        except ConnectionRefusedError:
+            return True
+    wait_for(emulator_gone, timeout=10, what="the demo emulator to exit")
+
+
+def test_sigterm_unmounts_cleanly(emu_factory, mount_factory):
+    emu = emu_factory("--instances", "1")
+    m = mount_factory(emu)
+    m.proc.send_signal(signal.SIGTERM)
+    assert m.proc.wait(timeout=10) == 0
+    wait_for(lambda: not is_mounted(m.path), what="unmount")
