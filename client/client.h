@@ -69,6 +69,111 @@ struct az_client_stats {
 void az_client_stats(struct az_client *c, struct az_client_stats *out);
 
 const char *az_client_endpoint(const struct az_client *c);
+
+/* ---- Writes and long-running operations (lro.c) ---- */
+
+/*
+ * How an accepted operation is followed (AZURE-API.md section 7): by its
+ * Azure-AsyncOperation status URL when Azure gave one, else its Location
+ * URL, else (PUT) the resource's provisioningState. AZ_LRO_NONE: nothing
+ * to poll; either it completed at once, or (a 202 without either header,
+ * which the 2025-06-01 spec allows for start/stop/restart) Azure gave no
+ * way to follow it, and the caller watches the compute's state instead.
+ */
+enum az_lro_kind {
+	AZ_LRO_NONE,
+	AZ_LRO_ASYNC_OP,
+	AZ_LRO_LOCATION,
+	AZ_LRO_RESOURCE,
+};
+
+enum az_lro_state {
+	AZ_LRO_RUNNING,
+	AZ_LRO_SUCCEEDED,
+	AZ_LRO_FAILED,
+	AZ_LRO_CANCELED,
+};
+
+/*
+ * An accepted operation. URLs are opaque and followed verbatim, on the
+ * endpoint's own host only. Free with az_lro_free().
+ */
+struct az_lro {
+	enum az_lro_kind kind;
+	char op[16];         /* "start", "create", ...: for log lines */
+	long http_status;    /* of the reply that accepted it (202, 201...) */
+	char *async_url;     /* Azure-AsyncOperation, or NULL */
+	char *location_url;  /* Location, or NULL (updated by 202 polls) */
+	char *resource_url;  /* the compute's own URL (always set) */
+	long retry_after;    /* seconds the last reply asked to wait before
+				the next poll; -1 when it did not say */
+};
+
+/*
+ * Frees the URLs, leaves *lro zeroed (kind NONE). Accepts NULL. The
+ * functions below overwrite *lro without freeing it: free an az_lro
+ * before reusing it.
+ */
+void az_lro_free(struct az_lro *lro);
+
+/* Human name of a state: "running", "succeeded", "failed", "canceled". */
+const char *az_lro_state_name(enum az_lro_state s);
+
+/*
+ * start, stop, restart: POST with no body; Azure answers 202. Return
+ * once Azure accepted (AZ_OK, *lro filled) or refused (409 CONFLICT when
+ * the present state forbids it, 404 NOT_FOUND, ...). *lro is valid (and
+ * must be freed) whatever the result.
+ */
+enum az_err az_start(struct az_client *c, const char *name,
+		     struct az_lro *lro, struct az_error *err);
+enum az_err az_stop(struct az_client *c, const char *name,
+		    struct az_lro *lro, struct az_error *err);
+enum az_err az_restart(struct az_client *c, const char *name,
+		       struct az_lro *lro, struct az_error *err);
+
+/* POST resize {"targetVMSize": @size}; Azure allows it only when Stopped. */
+enum az_err az_resize(struct az_client *c, const char *name,
+		      const char *size, struct az_lro *lro,
+		      struct az_error *err);
+
+struct az_create_params {
+	const char *vm_size;        /* required, e.g. "STANDARD_DS3_V2" */
+	const char *location;       /* NULL: the workspace's (one GET) */
+	const char *ssh_public_key; /* text of the key; NULL: no SSH */
+	const char *subnet_id;      /* subnet ARM id, or NULL */
+	const char *assigned_oid;   /* personal instance for oid@tid, or */
+	const char *assigned_tid;   /* both NULL */
+};
+
+/*
+ * PUT a new ComputeInstance (the name is checked with
+ * az_compute_name_valid() first: AZ_ERR_INVALID, no request). PUT
+ * overwrites, so the caller checks the name is free first.
+ */
+enum az_err az_create(struct az_client *c, const char *name,
+		      const struct az_create_params *p, struct az_lro *lro,
+		      struct az_error *err);
+
+/*
+ * DELETE ?underlyingResourceAction=Delete. A 204 (already gone) is
+ * success with kind AZ_LRO_NONE.
+ */
+enum az_err az_delete(struct az_client *c, const char *name,
+		      struct az_lro *lro, struct az_error *err);
+
+/*
+ * One poll step (one request, retried per the policy) of @lro. AZ_OK:
+ * *state says where the operation is; for FAILED and CANCELED @err holds
+ * the operation's error (code AZ_ERR_CONFLICT, arm_code and message from
+ * Azure's status body). Any other return: this poll itself failed (the
+ * operation's fate is unknown; poll again later while the error is
+ * transient). AZ_ERR_NOT_FOUND from a Location or resource poll means
+ * the resource is gone (success for a delete). lro->retry_after is
+ * updated from every reply.
+ */
+enum az_err az_lro_poll(struct az_client *c, struct az_lro *lro,
+			enum az_lro_state *state, struct az_error *err);
 const char *az_client_auth_name(const struct az_client *c);
 
 #endif

@@ -38,4 +38,38 @@ enum az_err az_client_parse(const struct az_http_resp *resp,
 			    const char *what, cJSON **out,
 			    struct az_error *err);
 
+/* ---- long-running operations (lro.c), pure ---- */
+
+/* Azure's status word to a state (case-insensitive; unknown: running). */
+enum az_lro_state az_lro_state_of(const char *status);
+
+/*
+ * Fill @lro from the reply that accepted an operation (@method, @resp):
+ * Azure-AsyncOperation first, then Location, then for PUT the resource at
+ * @resource_url (unless the reply's provisioningState is already
+ * terminal). Overwrites *@lro (not freed first); takes copies;
+ * AZ_ERR_NOMEM or AZ_OK.
+ */
+enum az_err az_lro_setup(struct az_lro *lro, const char *op,
+			 const char *method, const struct az_http_resp *resp,
+			 const char *resource_url, struct az_error *err);
+
+/*
+ * An Azure-AsyncOperation status body to a state; FAILED/CANCELED fill
+ * @err from its "error". AZ_ERR_PROTOCOL when it has no "status".
+ */
+enum az_err az_lro_parse_status(const char *body, size_t len,
+				enum az_lro_state *st, struct az_error *err);
+
+/*
+ * A resource body's properties.provisioningState to a state (absent:
+ * succeeded, as azure-core reads a 200); failures fill @err from
+ * provisioningErrors.
+ */
+enum az_err az_lro_parse_resource(const char *body, size_t len,
+				  enum az_lro_state *st, struct az_error *err);
+
+/* The PUT body creating a ComputeInstance; malloc'd, NULL on OOM. */
+char *az_create_body(const char *location, const struct az_create_params *p);
+
 #endif
