@@ -1,0 +1,245 @@
+"""Changing the workspace with echo, mkdir and rmdir on a real mount."""
+import os
+import threading
+import time
+
+import pytest
+
+from conftest import sh
+from mount import wait_for
+
+OP = 1.0  # emulator seconds per transition
+
+
+def state(m, name):
+    with open(os.path.join(m.path, name, "state")) as f:
+        return f.read()
+
+
+def echo(m, text, path):
+    """echo TEXT > PATH in a real shell; (exit status, stderr)."""
+    r = sh("echo %s > %s/%s" % (text, m.path, path))
+    return r.returncode, r.stderr
+
+
+def settle(m, name, final, allowed, timeout=15):
+    """Poll state until @final, failing on anything outside @allowed."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        s = state(m, name).strip()
+        if not seen or seen[-1] != s:
+            seen.append(s)
+        assert s in allowed + [final], seen
+        if s == final:
+            return seen
+        time.sleep(0.05)
+    raise AssertionError("never reached %s: %s" % (final, seen))
+
+
+@pytest.fixture
+def ws(emu_factory, mount_factory):
+    emu = emu_factory("--instances", "4", "--op-seconds", str(OP))
+    m = mount_factory(emu)
+    return emu, m
+
+
+@pytest.mark.parametrize("verb,start,mid,final", [
+    ("stop", "Running", "Stopping", "Stopped"),        # Azure-AsyncOperation
+    ("restart", "Running", "Restarting", "Running"),   # Azure-AsyncOperation
+])
+def test_verbs_on_a_running_instance(ws, verb, start, mid, final):
+    emu, m = ws
+    assert state(m, "ci-alice") == start + "\n"
+    t0 = time.monotonic()
+    rc, err = echo(m, verb, "ci-alice/control")
+    assert rc == 0, err
+    assert time.monotonic() - t0 < OP  # returns once Azure accepted
+    assert state(m, "ci-alice") == mid + "\n"
+    seen = settle(m, "ci-alice", final, [mid])
+    assert seen[0] == mid
+    with open(os.path.join(m.path, "ci-alice", "operation")) as f:
+        op = f.read().split()
+    assert op[0] == verb.capitalize() and op[1] == "Succeeded"
+
+
+def test_start_a_stopped_instance_location_polling(ws):
+    emu, m = ws
+    assert state(m, "ci-bob") == "Stopped\n"
+    rc, err = echo(m, " START ", "ci-bob/control")
+    assert rc == 0, err
+    assert state(m, "ci-bob") == "Starting\n"
+    settle(m, "ci-bob", "Running", ["Starting"])
+    with open(os.path.join(m.path, "ci-bob", "ssh")) as f:
+        assert f.read().startswith(("Host ci-bob\n", "# ci-bob: SSH access"))
+
+
+def test_resize_a_stopped_instance(ws):
+    emu, m = ws
+    rc, err = echo(m, "Standard_E4s_v3", "ci-bob/size")
+    assert rc == 0, err
+    assert state(m, "ci-bob") == "Resizing\n"
+    settle(m, "ci-bob", "Stopped", ["Resizing"])
+    with open(os.path.join(m.path, "ci-bob", "size")) as f:
+        assert f.read() == "Standard_E4s_v3\n"
+
+
+def test_refusals_come_from_write_itself(ws):
+    emu, m = ws
+    # a verb Azure refuses in this state: 409 -> EBUSY
+    rc, err = echo(m, "start", "ci-alice/control")
+    assert rc != 0 and "Device or resource busy" in err
+    rc, err = echo(m, "Standard_E4s_v3", "ci-alice/size")
+    assert rc != 0 and "Device or resource busy" in err
+    assert state(m, "ci-alice") == "Running\n"
+    # bad input: EINVAL before any request
+    emu.reset()
+    for bad in ("halt", "'stop start'", "''", "'stop\\nstart'"):
+        rc, err = echo(m, bad, "ci-alice/control")
+        assert rc != 0 and "Invalid argument" in err, bad
+    rc, err = echo(m, "'no such size!'", "ci-alice/size")
+    assert rc != 0 and "Invalid argument" in err
+    assert emu.counters()["total"] == 0
+
+
+@pytest.mark.parametrize("status,message", [
+    (403, "Permission denied"),
+    (404, "No such file or directory"),
+    (429, "Resource temporarily unavailable"),
+])
+def test_azure_errors_map_to_errno(ws, status, message):
+    emu, m = ws
+    emu.faults([{"method": "POST", "path": "*/computes/ci-alice/stop*",
+                 "status": status, "headers": {"Retry-After": "0"},
+                 "body": '{"error":{"code":"Injected","message":"no"}}'}])
+    rc, err = echo(m, "stop", "ci-alice/control")
+    assert rc != 0 and message in err, err
+    emu.faults([])
+    assert state(m, "ci-alice") == "Running\n"
+
+
+def test_unreachable_backend_is_eio(ws):
+    emu, m = ws
+    emu.faults([{"method": "POST", "path": "*/stop*", "drop": True}])
+    rc, err = echo(m, "stop", "ci-alice/control")
+    assert rc != 0
+    assert "Input/output error" in err or "timed out" in err
+    emu.faults([])
+
+
+def test_mkdir_then_rmdir_leaves_the_listing(ws):
+    emu, m = ws
+    before = sorted(os.listdir(m.path))
+    r = sh("mkdir %s/ci-carol" % m.path)
+    assert r.returncode == 0, r.stderr
+    assert "ci-carol" in os.listdir(m.path)
+    assert state(m, "ci-carol") == "Creating\n"
+    settle(m, "ci-carol", "Running", ["Creating"])
+    assert "ci-carol" in emu.instances()
+    r = sh("rmdir %s/ci-carol" % m.path)
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: "ci-carol" not in os.listdir(m.path), timeout=15,
+             what="ci-carol to go")
+    assert sorted(os.listdir(m.path)) == before
+    assert "ci-carol" not in emu.instances()
+
+
+def test_rm_r_deletes_an_instance(ws):
+    emu, m = ws
+    r = sh("rm -r %s/ci-bob" % m.path)
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: "ci-bob" not in os.listdir(m.path), timeout=15,
+             what="ci-bob to go")
+    assert "ci-bob" not in emu.instances()
+
+
+def test_create_file_with_options(ws, tmp_path):
+    emu, m = ws
+    key = tmp_path / "id.pub"
+    key.write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx test@host\n")
+    rc, err = echo(m, "'ci-dora size=Standard_E4s_v3 ssh_key=%s'" % key,
+                   ".create")
+    assert rc == 0, err
+    settle(m, "ci-dora", "Running", ["Creating"])
+    c = emu.instances()["ci-dora"]["properties"]["properties"]
+    assert c["vmSize"] == "Standard_E4s_v3"
+    assert c["sshSettings"]["sshPublicAccess"] == "Enabled"
+
+
+def test_bad_names_are_einval_without_request(ws):
+    emu, m = ws
+    emu.reset()
+    for bad in ("ci-01", "1abc", "ab", "a" * 25, "ci_x"):
+        r = sh("mkdir %s/%s" % (m.path, bad))
+        assert r.returncode != 0 and "Invalid argument" in r.stderr, bad
+    rc, err = echo(m, "ci-01", ".create")
+    assert rc != 0 and "Invalid argument" in err
+    assert emu.counters()["total"] == 0
+
+
+def test_everything_else_is_refused_at_once(ws):
+    emu, m = ws
+    sh("ls %s" % m.path)
+    emu.reset()
+    cases = [
+        ("touch %s/newfile", "Operation not permitted"),
+        ("mkdir %s/.Trash-1000", "Operation not permitted"),
+        ("touch %s/ci-alice/.directory", "Operation not permitted"),
+        ("mv %s/ci-alice/state %s/ci-alice/state2", "Operation not permitted"),
+        ("chmod 777 %s/ci-alice/state", "Operation not permitted"),
+        ("ln -s x %s/ci-alice/link", "Operation not permitted"),
+        ("echo x > %s/ci-alice/state", "Permission denied"),
+        ("rm %s/.status", "Operation not permitted"),
+    ]
+    for cmd, msg in cases:
+        r = sh(cmd.replace("%s", m.path))
+        assert r.returncode != 0 and msg in r.stderr, (cmd, r.stderr)
+    assert emu.counters()["total"] == 0
+
+
+def test_no_delete_and_ro(emu_factory, mount_factory, tmp_path):
+    emu = emu_factory("--instances", "2", "--op-seconds", str(OP))
+    m = mount_factory(emu, options=["no_delete"])
+    r = sh("rmdir %s/ci-bob" % m.path)
+    assert r.returncode != 0 and "Operation not permitted" in r.stderr
+    m2 = mount_factory(emu, options=["ro"], path=str(tmp_path / "ro"))
+    r = sh("rmdir %s/ci-bob" % m2.path)
+    assert r.returncode != 0 and "Read-only file system" in r.stderr
+    r = sh("echo stop > %s/ci-alice/control" % m2.path)
+    assert r.returncode != 0 and "Read-only file system" in r.stderr
+    assert "ci-bob" in emu.instances()
+
+
+def test_reads_racing_a_stop_never_go_back(ws):
+    emu, m = ws
+    order = ["Running", "Stopping", "Stopped"]
+    seen, stop = [], threading.Event()
+    errors = []
+
+    def reader():
+        last = 0
+        while not stop.is_set():
+            try:
+                s = state(m, "ci-alice").strip()
+            except OSError as e:
+                errors.append(e)
+                return
+            i = order.index(s)
+            if i < last:
+                errors.append("went back: %s after %s" % (s, order[last]))
+            last = max(last, i)
+            seen.append(s)
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    rc, err = echo(m, "stop", "ci-alice/control")
+    assert rc == 0, err
+    wait_for(lambda: state(m, "ci-alice") == "Stopped\n", timeout=15,
+             what="Stopped")
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert "Stopping" in seen and seen[-1] == "Stopped"
