@@ -1,0 +1,59 @@
+/**
+ * @file
+ * Fault injection: rules posted to /_emulator/faults that make matching
+ * requests slow, fail, lose their connection or get a broken body.
+ *
+ * A rule is a JSON object:
+ *   method     "GET", ... (absent or "*": any)
+ *   path       substring of the path, or a glob if it holds * ? or [
+ *   route      counter name of the route ("list", "start", ...)
+ *   status     answer this status instead of serving the request
+ *   headers    {"Name": "value"} added to that answer
+ *   body       body of that answer (default: an ARM error body)
+ *   delay_ms   wait this long first (then serve or apply the rest)
+ *   drop       true: close the connection without any answer
+ *   malformed  true: truncate the body (of the real answer, or of status's)
+ *   skip       let this many matching requests through first (default 0)
+ *   times      how many matches the rule applies to (default unlimited)
+ * The first rule that matches applies.
+ */
+#ifndef EMULATOR_FAULTS_H
+#define EMULATOR_FAULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+struct faults;
+
+/* What a matched rule asks for; release with fault_action_free(). */
+struct fault_action {
+	int status;		/* 0: serve the request normally */
+	cJSON *headers;		/* object or NULL */
+	char *body;		/* NULL: default body */
+	long delay_ms;
+	bool drop;
+	bool malformed;
+};
+
+struct faults *faults_new(void);
+void faults_free(struct faults *f);
+
+/*
+ * Replace every rule by those of the JSON array (empty array clears).
+ * Returns 0, or -1 with a message in err when a rule is not valid (the
+ * rules are then unchanged).
+ */
+int faults_set(struct faults *f, const cJSON *rules, char *err, size_t errn);
+
+/* The rules, with the matches left ("times_left", -1 if unlimited). */
+cJSON *faults_json(struct faults *f);
+
+/* Match a request; true and *out filled if a rule applies. */
+bool faults_match(struct faults *f, const char *method, const char *path,
+		  const char *route, struct fault_action *out);
+
+void fault_action_free(struct fault_action *a);
+
+#endif
