@@ -184,7 +184,9 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 			strerror(errno));
 		return 1;
 	}
-	log_setup("computefs", false, fo->debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	/* in the background, failures reach the user through the parent */
+	log_setup("computefs", !fo->foreground,
+		  fo->debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	sigemptyset(&hup);
 	sigaddset(&hup, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &hup, NULL); /* before any thread */
@@ -210,9 +212,6 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 		       fo->mountpoint, demo.url);
 	fflush(stdout);
 	cfs_daemon_ready(&d);
-	if (!fo->foreground)
-		log_setup("computefs", true,
-			  fo->debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	pthread_create(&hup_thread, NULL, sighup_thread, &fs);
 	pthread_detach(hup_thread);
 	log_info("mounted %s on %s", fs.ws_id, fo->mountpoint);
