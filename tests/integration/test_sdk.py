@@ -68,3 +68,46 @@ def test_sdk_lists_every_compute_across_pages(sdk, tls):
         assert counts["routes"]["list"] == 5
         assert counts["total"] == 5
         assert all(e["status"] == 200 for e in counts["log"])
+
+
+def test_sdk_runs_long_running_operations_with_its_poller(sdk, tls):
+    with Emulator("--op-seconds", "0.3", tls=tls) as emu:
+        out = node("ops.mjs", emu, "ci-alice", "ci-sdk-made")
+        steps = {s["op"]: (s["state"], s["provisioningState"])
+                 for s in out["steps"]}
+        assert steps == {
+            "stop": ("Stopped", "Succeeded"),
+            "start": ("Running", "Succeeded"),
+            "restart": ("Running", "Succeeded"),
+            "create-result": ("Running", "Succeeded"),
+            "create": ("Running", "Succeeded"),
+        }
+        assert out["afterDelete"] == 404
+        routes = emu.counters()["routes"]
+        for verb in ("stop", "start", "restart", "put", "delete"):
+            assert routes[verb] == 1, verb
+        # stop, restart, put and delete poll Azure-AsyncOperation; start
+        # polls its Location until the result is no longer 202.
+        assert routes["operation_status"] >= 4
+        assert routes["operation_result"] >= 1
+        alice = emu.get(emu.ws("/computes/ci-alice")).json
+        assert alice["properties"]["properties"]["state"] == "Running"
+        assert "ci-sdk-made" not in emu.instances()
+
+
+def test_sdk_sees_a_failed_operation_fail(sdk, tls):
+    with Emulator("--op-seconds", "0.2", "--fail-ops", "stop",
+                  tls=tls) as emu:
+        env = dict(os.environ, COMPUTEFS_EMULATOR_URL=emu.url,
+                   COMPUTEFS_WORKSPACE=emu.workspace,
+                   COMPUTEFS_TOKEN=emu.token,
+                   NODE_EXTRA_CA_CERTS=emu.cafile)
+        r = subprocess.run([NODE, "ops.mjs", "ci-alice", "ci-x-made"],
+                           cwd=SDK, env=env, capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 1
+        assert "sdk error" in r.stderr
+        ci = emu.get(emu.ws("/computes/ci-alice")).json["properties"]
+        assert ci["properties"]["state"] == "Running"
+        assert ci["properties"]["lastOperation"]["operationStatus"] == \
+            "StopFailed"
