@@ -228,7 +228,8 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	az_client_free(fs.client);
 	cfs_names_free(fs.names);
 	cfs_demo_stop(&demo);
-	return rc ? 1 : 0;
+	/* libfuse reports the signal that ended the loop; those are clean */
+	return (rc == 0 || rc == SIGTERM || rc == SIGINT) ? 0 : 1;
 }
 
 int main(int argc, char *argv[])
@@ -251,6 +252,7 @@ int main(int argc, char *argv[])
 	if (o.show_version) {
 		printf("computefs %s\n", COMPUTEFS_VERSION);
 		printf("libfuse %s\n", fuse_pkgversion());
+		fflush(stdout); /* fusermount3 writes to the same stdout */
 		fuse_lowlevel_version();
 		rc = 0;
 		goto out;
