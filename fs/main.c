@@ -82,28 +82,46 @@ static const char *advice(enum az_err e)
 	}
 }
 
+/*
+ * The credential: the demo's token, a token file, one source by name, or
+ * the chain of SPEC.md (auth=auto). Exits with one line on failure.
+ */
 static struct az_auth *make_auth(const struct cfs_opts *o,
 				 const struct cfs_demo *demo,
 				 struct cfs_daemon *d)
 {
+	struct az_auth_opts ao = { .authority = o->authority,
+				   .ca_file = o->ca_file };
+	const char *mode = o->auth ? o->auth
+				   : (o->token_file ? "token-file" : "auto");
 	struct az_error err;
 	struct az_auth *a;
 
+	memset(&err, 0, sizeof(err));
 	if (o->demo)
 		return az_auth_static(demo->token);
-	if (o->token_file && (!o->auth || strcmp(o->auth, "token-file") == 0 ||
-			      strcmp(o->auth, "auto") == 0)) {
+	if (strcmp(mode, "token-file") == 0 ||
+	    (strcmp(mode, "auto") == 0 && o->token_file)) {
+		if (!o->token_file)
+			cfs_daemon_fail(d, "auth=token-file needs "
+					   "-o token_file=PATH");
 		a = az_auth_token_file(o->token_file, &err);
-		if (!a)
-			cfs_daemon_fail(d, "%s", err.message);
-		return a;
+	} else if (strcmp(mode, "auto") == 0) {
+		a = az_auth_chain(&ao, &err);
+	} else if (strcmp(mode, "env") == 0) {
+		a = az_auth_env(&ao, &err);
+	} else if (strcmp(mode, "managed-identity") == 0) {
+		a = az_auth_managed_identity(&ao, &err);
+	} else if (strcmp(mode, "cli") == 0) {
+		a = az_auth_cli(&ao, &err);
+	} else {
+		cfs_daemon_fail(d, "unknown auth=%s: use auto, env, "
+				   "managed-identity, cli or token-file", mode);
 	}
-	if (o->auth && strcmp(o->auth, "token-file") == 0)
-		cfs_daemon_fail(d, "auth=token-file needs token_file=PATH");
-	cfs_daemon_fail(d, "no credential: this build supports "
-			   "-o token_file=PATH (a file holding a bearer "
-			   "token, mode 0600); auth=%s is not available yet",
-			o->auth ? o->auth : "auto");
+	if (!a)
+		cfs_daemon_fail(d, "%s", err.message[0] ? err.message
+							: "no credential");
+	return a;
 }
 
 /* Build client and cache and take the first listing; exits on failure. */

@@ -23,6 +23,7 @@ enum {
 	KEY_DEMO,
 	KEY_IGNORE,
 	KEY_RO,
+	KEY_ALLOW_OTHER,
 };
 
 #define OPT(t, p) { t, offsetof(struct cfs_opts, p), 1 }
@@ -43,6 +44,7 @@ static const struct fuse_opt cfs_opt_spec[] = {
 	OPT("ssh_key=%s", ssh_key),
 	OPT("no_delete", no_delete),
 	FUSE_OPT_KEY("ro", KEY_RO),
+	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -82,6 +84,9 @@ static int opt_proc(void *data, const char *arg, int key,
 	case KEY_RO:
 		o->ro = 1;
 		return 1; /* the kernel needs it too */
+	case KEY_ALLOW_OTHER:
+		o->allow_other = 1;
+		return 1;
 	case FUSE_OPT_KEY_NONOPT:
 		o->n_positional++;
 		if (o->n_positional > 2) {
@@ -122,6 +127,10 @@ int cfs_opts_parse(struct fuse_args *args, struct cfs_opts *o)
 				"(try 'computefs --help')\n");
 		return -1;
 	}
+	/* a shared mount: the kernel checks modes, as on any filesystem */
+	if (o->allow_other &&
+	    fuse_opt_add_arg(args, "-odefault_permissions") == -1)
+		return -1;
 	if (fuse_opt_add_arg(args, o->mountpoint) == -1 ||
 	    fuse_opt_add_arg(args, "-ofsname=computefs,subtype=computefs") ==
 		    -1)

@@ -32,6 +32,7 @@ struct cfs_opts {
 	double cache_ttl;     /* seconds; default 15 */
 	int no_delete;
 	int ro;
+	int allow_other;  /* adds default_permissions */
 	int demo;
 	int show_help;
 	int show_version;
