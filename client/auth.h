@@ -46,9 +46,56 @@ struct az_auth *az_auth_static(const char *token);
  */
 struct az_auth *az_auth_token_file(const char *path, struct az_error *err);
 
+/* ---- The credential chain (auth_env.c, auth_msi.c, auth_cli.c) ---- */
+
+struct az_auth_opts {
+	/* Entra ID authority: -o authority=; NULL: $AZURE_AUTHORITY_HOST,
+	 * else https://login.microsoftonline.com */
+	const char *authority;
+	const char *ca_file; /* extra CA bundle for token endpoints, or NULL */
+	/* Timeouts for token requests; 0: 10 s connect, 30 s total. */
+	long connect_timeout_ms;
+	long total_timeout_ms;
+};
+
 /*
- * The later credential chain (service principal, managed identity, Azure
- * CLI) plugs in here through the same ops table; see auth.c.
+ * Service principal from AZURE_TENANT_ID, AZURE_CLIENT_ID and
+ * AZURE_CLIENT_SECRET (client credentials against
+ * {authority}/{tenant}/oauth2/v2.0/token). NULL with AZ_ERR_NO_CREDENTIAL
+ * (naming the missing variables) when they are not all set. Makes no
+ * request.
  */
+struct az_auth *az_auth_env(const struct az_auth_opts *o,
+			    struct az_error *err);
+
+/*
+ * Managed identity, detected as azure-identity does: IDENTITY_ENDPOINT +
+ * IDENTITY_HEADER (App Service, 2019-08-01), MSI_ENDPOINT + MSI_SECRET
+ * (Azure ML compute, 2017-09-01), else the instance metadata endpoint
+ * ($AZURE_POD_IDENTITY_AUTHORITY_HOST or http://169.254.169.254).
+ * AZURE_CLIENT_ID, when set, picks a user-assigned identity. Makes no
+ * request.
+ */
+struct az_auth *az_auth_managed_identity(const struct az_auth_opts *o,
+					 struct az_error *err);
+
+/*
+ * The Azure CLI: `az account get-access-token --resource
+ * https://management.azure.com/ --output json`, run without a shell and
+ * bounded in time. Makes no request and runs nothing until asked.
+ */
+struct az_auth *az_auth_cli(const struct az_auth_opts *o,
+			    struct az_error *err);
+
+/*
+ * auth=auto: the sources above in DefaultAzureCredential's order, each
+ * asked for a token; returns the first that produces one (its name is
+ * that source's). A source that is absent (no variables, no metadata
+ * endpoint answering, no `az`) is skipped; one that is configured but
+ * refused stops the chain with its error. When none works: NULL,
+ * AZ_ERR_NO_CREDENTIAL, and a message saying what was tried.
+ */
+struct az_auth *az_auth_chain(const struct az_auth_opts *o,
+			      struct az_error *err);
 
 #endif

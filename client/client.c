@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "client/auth_impl.h"
 #include "client/client_impl.h"
 #include "client/http.h"
 #include "client/json.h"
@@ -334,48 +335,6 @@ enum az_err az_get_compute(struct az_client *c, const char *name,
 	return e;
 }
 
-/* Decode base64url (padding optional) into a malloc'd string. */
-static char *b64url_decode(const char *s, size_t n)
-{
-	char *out = malloc(n * 3 / 4 + 4);
-	unsigned int acc = 0;
-	size_t i, o = 0;
-	int bits = 0;
-
-	if (!out)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		int v;
-		char ch = s[i];
-
-		if (ch >= 'A' && ch <= 'Z')
-			v = ch - 'A';
-		else if (ch >= 'a' && ch <= 'z')
-			v = ch - 'a' + 26;
-		else if (ch >= '0' && ch <= '9')
-			v = ch - '0' + 52;
-		else if (ch == '-' || ch == '+')
-			v = 62;
-		else if (ch == '_' || ch == '/')
-			v = 63;
-		else if (ch == '=')
-			break;
-		else
-			goto bad;
-		acc = (acc << 6) | (unsigned int)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	out[o] = '\0';
-	return out;
-bad:
-	free(out);
-	return NULL;
-}
-
 /*
  * The signed-in identity from a JWT's payload (not verified: this only
  * names who we are for .workspace): upn, unique_name, appid, then oid.
@@ -384,21 +343,11 @@ static void jwt_identity(const char *token, char *buf, size_t len)
 {
 	static const char *const claims[] = { "upn", "unique_name", "appid",
 					      "oid" };
-	const char *p1, *p2;
-	cJSON *doc = NULL;
-	char *json;
+	cJSON *doc = az_jwt_payload(token);
 	size_t i;
 
 	buf[0] = '\0';
-	p1 = strchr(token, '.');
-	p2 = p1 ? strchr(p1 + 1, '.') : NULL;
-	if (!p2 || p2 == p1 + 1)
-		return;
-	json = b64url_decode(p1 + 1, (size_t)(p2 - p1 - 1));
-	if (!json)
-		return;
-	doc = cJSON_Parse(json);
-	for (i = 0; i < sizeof(claims) / sizeof(claims[0]); i++) {
+	for (i = 0; doc && i < sizeof(claims) / sizeof(claims[0]); i++) {
 		const char *v = js_str(doc, claims[i]);
 
 		if (v && *v) {
@@ -407,7 +356,6 @@ static void jwt_identity(const char *token, char *buf, size_t len)
 		}
 	}
 	cJSON_Delete(doc);
-	free(json);
 }
 
 enum az_err az_get_workspace(struct az_client *c, struct az_workspace_info *out,
