@@ -112,7 +112,7 @@ bool store_name_valid(const char *name)
 	}
 	/* The look-ahead: no '-' followed only by digits up to the end. */
 	dash = strrchr(name, '-');
-	if (dash) {
+	if (dash && dash[1]) {
 		for (i = 1; dash[i]; i++)
 			if (!isdigit((unsigned char)dash[i]))
 				return true;
