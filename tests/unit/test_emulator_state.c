@@ -1,0 +1,342 @@
+/**
+ * @file
+ * Unit tests of the emulator's state machine (store.c) with a clock the
+ * test drives, the compute name rule, api-version checks, skiptokens,
+ * route parsing and fault rule matching.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "emulator/arm.h"
+#include "emulator/faults.h"
+#include "emulator/route.h"
+#include "emulator/seed.h"
+#include "emulator/shape.h"
+#include "emulator/store.h"
+
+#define WS "/subscriptions/s/resourceGroups/rg/providers/" \
+	   "Microsoft.MachineLearningServices/workspaces/ws"
+
+static struct store *seeded(int instances, int clusters)
+{
+	struct store_opts so = { WS, "eastus", 1.0 };
+	struct seed_opts o = { WS, "eastus", instances, clusters, 1 };
+	struct store *s = store_new(&so);
+
+	assert_non_null(s);
+	assert_int_equal(seed_azure(s, &o), 0);
+	return s;
+}
+
+/* The state of NAME at time now (a copy is read and freed). */
+static char *state_at(struct store *s, const char *name, double now)
+{
+	static char buf[64];
+	cJSON *res = store_get(s, name, now);
+
+	if (!res)
+		return NULL;
+	snprintf(buf, sizeof(buf), "%s", shape_state(res) ? shape_state(res)
+							  : "(none)");
+	cJSON_Delete(res);
+	return buf;
+}
+
+static void begin(struct store *s, enum store_verb v, const char *name,
+		  double now, struct store_result *out)
+{
+	store_begin(s, v, name, NULL, NULL,
+		    v == STORE_RESIZE ? "STANDARD_E4S_V3" : NULL, now, out);
+}
+
+static void test_stop_start_restart(void **state)
+{
+	struct store *s = seeded(4, 0);
+	struct store_result r;
+	struct store_op op;
+
+	(void)state;
+	assert_string_equal(state_at(s, "ci-alice", 0), "Running");
+	begin(s, STORE_STOP, "ci-alice", 10, &r);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(state_at(s, "ci-alice", 10.5), "Stopping");
+	assert_true(store_op_get(s, r.op_id, 10.5, &op, NULL));
+	assert_int_equal(op.status, STORE_OP_IN_PROGRESS);
+	assert_string_equal(state_at(s, "ci-alice", 11.0), "Stopped");
+	assert_true(store_op_get(s, r.op_id, 11.0, &op, NULL));
+	assert_int_equal(op.status, STORE_OP_SUCCEEDED);
+	assert_int_equal(op.verb, STORE_STOP);
+
+	begin(s, STORE_START, "ci-alice", 12, &r);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(state_at(s, "ci-alice", 12.1), "Starting");
+	assert_string_equal(state_at(s, "ci-alice", 13.1), "Running");
+
+	begin(s, STORE_RESTART, "ci-alice", 14, &r);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(state_at(s, "ci-alice", 14.1), "Restarting");
+	assert_string_equal(state_at(s, "ci-alice", 15.0), "Running");
+	store_free(s);
+}
+
+static void test_refusals(void **state)
+{
+	struct store *s = seeded(4, 1);
+	struct store_result r;
+
+	(void)state;
+	begin(s, STORE_START, "ci-alice", 0, &r);	/* Running */
+	assert_int_equal(r.status, 409);
+	assert_string_equal(r.code,
+			    "StartComputeInstanceOnlyAllowedInStoppedState");
+	begin(s, STORE_STOP, "ci-bob", 0, &r);		/* Stopped */
+	assert_int_equal(r.status, 409);
+	assert_string_equal(r.code,
+			    "StopComputeInstanceOnlyAllowedInRunningState");
+	begin(s, STORE_RESTART, "ci-bob", 0, &r);
+	assert_int_equal(r.status, 409);
+	begin(s, STORE_RESIZE, "ci-alice", 0, &r);
+	assert_int_equal(r.status, 409);
+	assert_string_equal(r.code,
+			    "ResizeComputeInstanceOnlyAllowedInStoppedState");
+	begin(s, STORE_START, "ci-nobody", 0, &r);
+	assert_int_equal(r.status, 404);
+	begin(s, STORE_START, "cpu-cluster", 0, &r);
+	assert_int_equal(r.status, 400);
+	/* one operation at a time */
+	begin(s, STORE_STOP, "ci-alice", 0, &r);
+	assert_int_equal(r.status, 0);
+	begin(s, STORE_STOP, "ci-alice", 0.5, &r);
+	assert_int_equal(r.status, 409);
+	begin(s, STORE_DELETE, "ci-alice", 0.5, &r);
+	assert_int_equal(r.status, 409);
+	/* JobRunning may be stopped */
+	begin(s, STORE_STOP, "ci-carol", 0, &r);
+	assert_int_equal(r.status, 0);
+	store_free(s);
+}
+
+static void test_resize_and_fail(void **state)
+{
+	struct store *s = seeded(2, 0);
+	struct store_result r;
+	struct store_op op;
+	cJSON *res;
+
+	(void)state;
+	begin(s, STORE_RESIZE, "ci-bob", 0, &r);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(state_at(s, "ci-bob", 0.2), "Resizing");
+	res = store_get(s, "ci-bob", 2);
+	assert_string_equal(shape_state(res), "Stopped");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(
+		cJSON_GetObjectItem(res, "properties"), "properties"),
+		"vmSize")->valuestring, "STANDARD_E4S_V3");
+	cJSON_Delete(res);
+
+	store_set_fail(s, 1u << STORE_START);
+	begin(s, STORE_START, "ci-bob", 3, &r);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(state_at(s, "ci-bob", 3.5), "Starting");
+	assert_string_equal(state_at(s, "ci-bob", 4.5), "Stopped");
+	assert_true(store_op_get(s, r.op_id, 5, &op, NULL));
+	assert_int_equal(op.status, STORE_OP_FAILED);
+	assert_string_equal(op.err_code, "ComputeInstanceStartFailed");
+	store_free(s);
+}
+
+static void test_create_and_delete(void **state)
+{
+	struct store *s = seeded(2, 0);
+	struct store_caller who = { "zed@contoso.com", "oid-zed" };
+	struct store_result r;
+	struct store_op op;
+	cJSON *body = cJSON_Parse("{\"properties\":{\"computeType\":"
+				  "\"ComputeInstance\"}}");
+	cJSON *res;
+
+	(void)state;
+	store_begin(s, STORE_CREATE, "ci-zed", body, &who, NULL, 0, &r);
+	assert_int_equal(r.status, 0);
+	assert_true(r.created);
+	assert_non_null(r.body);
+	cJSON_Delete(r.body);
+	assert_int_equal(store_count(s, 0), 3);
+	assert_string_equal(state_at(s, "ci-zed", 0.5), "Creating");
+	res = store_get(s, "CI-ZED", 1.5);
+	assert_string_equal(shape_state(res), "Running");
+	cJSON_Delete(res);
+	/* overwrite */
+	store_begin(s, STORE_CREATE, "ci-zed", body, &who, NULL, 2, &r);
+	assert_int_equal(r.status, 0);
+	assert_false(r.created);
+	cJSON_Delete(r.body);
+	/* invalid names and bodies */
+	store_begin(s, STORE_CREATE, "ci-01", body, &who, NULL, 3, &r);
+	assert_int_equal(r.status, 400);
+	store_begin(s, STORE_CREATE, "ci-new", NULL, &who, NULL, 3, &r);
+	assert_int_equal(r.status, 400);
+	/* delete */
+	begin(s, STORE_DELETE, "ci-zed", 4, &r);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(state_at(s, "ci-zed", 4.5), "Deleting");
+	assert_null(store_get(s, "ci-zed", 5.5));
+	assert_true(store_op_get(s, r.op_id, 5.5, &op, NULL));
+	assert_int_equal(op.status, STORE_OP_SUCCEEDED);
+	begin(s, STORE_DELETE, "ci-zed", 6, &r);
+	assert_true(r.absent);
+	assert_int_equal(store_count(s, 6), 2);
+	cJSON_Delete(body);
+	store_free(s);
+}
+
+static void test_paging(void **state)
+{
+	struct store *s = seeded(10, 3);
+	unsigned long after = 0, next;
+	int total = 0, pages = 0;
+
+	(void)state;
+	do {
+		cJSON *page = store_page(s, after, 4, &next, 0);
+
+		total += cJSON_GetArraySize(page);
+		pages++;
+		cJSON_Delete(page);
+		after = next;
+	} while (next);
+	assert_int_equal(total, 13);
+	assert_int_equal(pages, 4);
+	store_free(s);
+}
+
+static void test_name_rule(void **state)
+{
+	static const char *const good[] = {
+		"ci-alice", "ci-01a", "abc", "abc-", "Abc-1-x",
+		"a23456789012345678901234", "ci-alice2",
+	};
+	static const char *const bad[] = {
+		"ci-01", "ab", "1abc", "-abc", "ab_c", "abc--1", "x-1-2",
+		"a234567890123456789012345", "", "ab.c", "ci-\xc3\xa9t\xc3\xa9",
+	};
+	char name[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
+		assert_true(store_name_valid(good[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		assert_false(store_name_valid(bad[i]));
+	for (int i = 0; i < 200; i++) {
+		seed_instance_name(i, name, sizeof(name));
+		assert_true(store_name_valid(name));
+	}
+}
+
+static void test_api_versions(void **state)
+{
+	(void)state;
+	assert_true(arm_api_version_ok("2022-10-01"));
+	assert_true(arm_api_version_ok("2025-06-01"));
+	assert_true(arm_api_version_ok("2024-01-01-preview"));
+	assert_false(arm_api_version_ok("2022-09-30"));
+	assert_false(arm_api_version_ok("2025-06-02"));
+	assert_false(arm_api_version_ok("2025-09-01"));
+	assert_false(arm_api_version_ok("2024-04-01-beta"));
+	assert_false(arm_api_version_ok("2024-13-01"));
+	assert_false(arm_api_version_ok(""));
+	assert_false(arm_api_version_ok(NULL));
+}
+
+static void test_skiptoken(void **state)
+{
+	unsigned long pos = 0;
+	char tok[128];
+
+	(void)state;
+	arm_skiptoken(42, tok, sizeof(tok));
+	assert_true(arm_skiptoken_parse(tok, &pos));
+	assert_int_equal(pos, 42);
+	assert_false(arm_skiptoken_parse("garbage", &pos));
+	assert_false(arm_skiptoken_parse("", &pos));
+}
+
+static void test_routes(void **state)
+{
+	struct route r;
+
+	(void)state;
+	assert_int_equal(route_parse(WS "/computes", &r), ROUTE_COMPUTES);
+	assert_string_equal(route_counter_name(&r, "GET"), "list");
+	assert_int_equal(route_parse("/SUBSCRIPTIONS/s/resourcegroups/rg/"
+				     "providers/microsoft.machinelearningservices"
+				     "/WORKSPACES/ws/Computes/CI-A/Start", &r),
+			 ROUTE_ACTION);
+	assert_string_equal(r.name, "CI-A");
+	assert_string_equal(route_counter_name(&r, "POST"), "start");
+	assert_int_equal(route_parse("/subscriptions/s/providers/Microsoft."
+				     "MachineLearningServices/locations/eastus/"
+				     "computeOperationsStatus/abc", &r),
+			 ROUTE_OP_STATUS);
+	assert_string_equal(r.opid, "abc");
+	assert_int_equal(route_parse("/t/oauth2/v2.0/token", &r),
+			 ROUTE_TOKEN_AAD);
+	assert_int_equal(route_parse("/msi/token", &r), ROUTE_TOKEN_MSI);
+	assert_int_equal(route_parse("/metadata/identity/oauth2/token", &r),
+			 ROUTE_TOKEN_IMDS);
+	assert_int_equal(route_parse("/_emulator/requests", &r), ROUTE_ADMIN);
+	assert_null(route_counter_name(&r, "GET"));
+	assert_int_equal(route_parse("/", &r), ROUTE_UNKNOWN);
+}
+
+static void test_faults(void **state)
+{
+	struct faults *f = faults_new();
+	struct fault_action a;
+	char err[128];
+	cJSON *rules = cJSON_Parse("[{\"method\":\"GET\",\"path\":"
+				   "\"*/computes/ci-a\",\"status\":500,"
+				   "\"times\":1},{\"route\":\"list\","
+				   "\"drop\":true,\"skip\":1}]");
+
+	(void)state;
+	assert_int_equal(faults_set(f, rules, err, sizeof(err)), 0);
+	assert_false(faults_match(f, "POST", "/x/computes/ci-a", "get", &a));
+	assert_true(faults_match(f, "GET", "/x/computes/ci-a", "get", &a));
+	assert_int_equal(a.status, 500);
+	fault_action_free(&a);
+	assert_false(faults_match(f, "GET", "/x/computes/ci-a", "get", &a));
+	assert_false(faults_match(f, "GET", "/x/computes", "list", &a));
+	assert_true(faults_match(f, "GET", "/x/computes", "list", &a));
+	assert_true(a.drop);
+	fault_action_free(&a);
+	cJSON_Delete(rules);
+	rules = cJSON_Parse("[{\"bogus\":1}]");
+	assert_int_equal(faults_set(f, rules, err, sizeof(err)), -1);
+	cJSON_Delete(rules);
+	faults_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stop_start_restart),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_resize_and_fail),
+		cmocka_unit_test(test_create_and_delete),
+		cmocka_unit_test(test_paging),
+		cmocka_unit_test(test_name_rule),
+		cmocka_unit_test(test_api_versions),
+		cmocka_unit_test(test_skiptoken),
+		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_faults),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
