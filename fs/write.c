@@ -24,18 +24,7 @@
 
 #define DEFAULT_VM_SIZE "Standard_DS3_v2"
 
-/* Log Azure's refusal of @what on @name; return the errno for it. */
-static int refused(const char *what, const char *name, enum az_err e,
-		   const struct az_error *err)
-{
-	const char *code = err->arm_code, *msg = err->message;
-
-	log_warn("%s %s: %s%s%s%s%s%s", what, name, az_strerror(e),
-		 code[0] ? " [" : "", code, code[0] ? "]" : "",
-		 msg[0] ? ": " : "", msg);
-	return cfs_errno(e);
-}
-
+/* Ask the cache; it logs Azure's answer (and its message) itself. */
 static int operate(struct cfs *fs, const char *name, enum cache_verb v,
 		   const struct cache_op_args *args)
 {
@@ -44,10 +33,7 @@ static int operate(struct cfs *fs, const char *name, enum cache_verb v,
 
 	memset(&err, 0, sizeof(err));
 	e = cache_operate(fs->cache, name, v, args, &err);
-	if (e != AZ_OK)
-		return refused(cache_verb_name(v), name, e, &err);
-	log_info("%s %s: accepted", cache_verb_name(v), name);
-	return 0;
+	return e == AZ_OK ? 0 : cfs_errno(e);
 }
 
 /*

@@ -56,5 +56,9 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	if (settings.syslog)
 		syslog(syslog_priority(lvl), "%s", line);
 	else
-		fprintf(stderr, "%s: %s\n", settings.ident, line);
+		fprintf(stderr, "%s: %s%s\n", settings.ident,
+			lvl == LOG_LVL_ERROR  ? "error: "
+			: lvl == LOG_LVL_WARN ? "warning: "
+					      : "",
+			line);
 }

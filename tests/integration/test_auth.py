@@ -1,0 +1,258 @@
+"""Credentials: each source against the emulator's token endpoints.
+
+Nothing leaves the machine: every endpoint is the emulator on loopback,
+the Azure CLI is a fake `az` script on PATH, and the test of the default
+metadata address (169.254.169.254) runs under `unshare -n`.
+"""
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from conftest import sh
+from mount import COMPUTEFS, Mount, is_mounted, wait_for
+
+DEAD = "http://127.0.0.1:9"  # a loopback port nobody listens on
+SECRET = "emu-secret"
+
+
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AZURE_", "MSI_", "IDENTITY_", "IMDS_"))}
+    env["PATH"] = "/usr/bin:/bin"
+    env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = DEAD
+    env.update(extra)
+    return env
+
+
+def fake_az(tmp_path, token, expires_on):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    az = bin_dir / "az"
+    az.write_text("""#!/bin/sh
+echo "$@" >> %s/az.calls
+cat <<JSON
+{"accessToken": "%s", "expiresOn": "2030-01-01 00:00:00.000000",
+ "expires_on": %d, "subscription": "s", "tenant": "t", "tokenType": "Bearer"}
+JSON
+""" % (tmp_path, token, expires_on))
+    az.chmod(0o755)
+    return str(bin_dir)
+
+
+def mounted_ok(m, emu):
+    names = sorted(n for n in os.listdir(m.path) if not n.startswith("."))
+    assert names == sorted(emu.instances())
+    with open(os.path.join(m.path, ".workspace")) as f:
+        return dict(l.split(": ", 1) for l in f.read().splitlines())
+
+
+def sources(emu):
+    return {
+        "env": dict(AZURE_TENANT_ID="tenant-1", AZURE_CLIENT_ID="emu-client",
+                    AZURE_CLIENT_SECRET=SECRET,
+                    AZURE_AUTHORITY_HOST=emu.url),
+        "appservice": dict(IDENTITY_ENDPOINT=emu.url + "/identity/token",
+                           IDENTITY_HEADER="emu-identity-header"),
+        "azureml": dict(MSI_ENDPOINT=emu.url + "/msi/token",
+                        MSI_SECRET="emu-msi-secret"),
+        "imds": dict(AZURE_POD_IDENTITY_AUTHORITY_HOST=emu.url),
+    }
+
+
+@pytest.mark.parametrize("source,auth,route", [
+    ("env", "env", "token_aad"),
+    ("env", "auto", "token_aad"),
+    ("appservice", "managed-identity", "token_appservice"),
+    ("azureml", "managed-identity", "token_msi"),
+    ("azureml", "auto", "token_msi"),
+    ("imds", "managed-identity", "token_imds"),
+    ("imds", "auto", "token_imds"),
+])
+def test_each_source_mounts(emu_factory, mnt, source, auth, route):
+    emu = emu_factory("--instances", "2")
+    env = clean_env(**sources(emu)[source])
+    m = Mount(emu, mnt, options=["auth=" + auth], token=False, env=env)
+    try:
+        m.start()
+        mounted_ok(m, emu)
+        assert emu.counters()["routes"][route] >= 1
+        assert m.unexpected_stderr() == []
+    finally:
+        m.stop()
+
+
+def test_authority_option(emu_factory, mnt):
+    emu = emu_factory("--instances", "1")
+    env = clean_env(AZURE_TENANT_ID="tenant-1", AZURE_CLIENT_ID="emu-client",
+                    AZURE_CLIENT_SECRET=SECRET)
+    m = Mount(emu, mnt, options=["auth=env", "authority=" + emu.url],
+              token=False, env=env)
+    try:
+        m.start()
+        mounted_ok(m, emu)
+    finally:
+        m.stop()
+
+
+def test_azure_cli_credential(emu_factory, mnt, tmp_path):
+    emu = emu_factory("--instances", "2")
+    env = clean_env()
+    env["PATH"] = fake_az(tmp_path, emu.token, int(time.time()) + 3600) + \
+        ":" + env["PATH"]
+    m = Mount(emu, mnt, options=["auth=auto"], token=False, env=env)
+    try:
+        m.start()
+        ws = mounted_ok(m, emu)
+        assert "cli" in ws["auth"]
+        calls = (tmp_path / "az.calls").read_text()
+        assert "account get-access-token" in calls
+        assert "management.azure.com" in calls
+    finally:
+        m.stop()
+
+
+def test_token_renewed_mid_use(emu_factory, mnt):
+    emu = emu_factory("--instances", "2", "--token-seconds", "2")
+    env = clean_env(**sources(emu)["azureml"])
+    m = Mount(emu, mnt, options=["auth=managed-identity"], cache_ttl=0.5,
+              token=False, env=env)
+    try:
+        m.start()
+        first = emu.counters()["routes"]["token_msi"]
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline:  # keep using it past expiry
+            mounted_ok(m, emu)
+            time.sleep(0.3)
+        assert emu.counters()["routes"]["token_msi"] > first
+        routes = emu.counters()["routes"]
+        assert routes["list"] >= 3
+    finally:
+        m.stop()
+
+
+def test_no_credential_says_what_was_tried(mnt, tmp_path):
+    env = clean_env()
+    t0 = time.monotonic()
+    r = subprocess.run([COMPUTEFS, "/subscriptions/11111111-2222-3333-4444-"
+                        "555555555555/resourceGroups/r/providers/"
+                        "Microsoft.MachineLearningServices/workspaces/ws1",
+                        mnt, "-o", "endpoint=" + DEAD], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    for word in ("AZURE_CLIENT_ID", "managed identity", "az"):
+        assert word in lines[0], lines[0]
+    assert time.monotonic() - t0 < 30
+    assert not is_mounted(mnt)
+
+
+def test_refused_secret_fails_quickly_and_says_so(emu_factory, mnt):
+    emu = emu_factory("--instances", "1")
+    env = clean_env(**dict(sources(emu)["env"],
+                           AZURE_CLIENT_SECRET="wrong-secret"))
+    r = subprocess.run([COMPUTEFS, emu.workspace, mnt, "-o",
+                        "auth=env,endpoint=" + emu.url], env=env,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert len(r.stderr.splitlines()) == 1, r.stderr
+    assert "AADSTS" in r.stderr or "invalid_client" in r.stderr
+    assert "wrong-secret" not in r.stderr
+    assert not is_mounted(mnt)
+
+
+def test_default_metadata_endpoint_in_an_empty_network(mnt):
+    """The default IMDS address, tried with no network at all."""
+    env = clean_env()
+    del env["AZURE_POD_IDENTITY_AUTHORITY_HOST"]
+    r = subprocess.run(["unshare", "-n", COMPUTEFS,
+                        "/subscriptions/11111111-2222-3333-4444-"
+                        "555555555555/resourceGroups/r/providers/"
+                        "Microsoft.MachineLearningServices/workspaces/ws1",
+                        mnt, "-o", "auth=managed-identity"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0
+    assert "169.254.169.254" in r.stderr, r.stderr
+
+
+def test_debug_log_never_shows_secrets(emu_factory, mnt):
+    emu = emu_factory("--instances", "2")
+    env = clean_env(**sources(emu)["env"])
+    m = Mount(emu, mnt, options=["auth=env"], token=False, env=env,
+              flags=("-d",))
+    try:
+        m.start()
+        mounted_ok(m, emu)
+        sh("cat %s/*/state %s/.status" % (m.path, m.path))
+    finally:
+        m.stop()
+    log = m.stderr()
+    assert "unique: " in log  # it is libfuse's debug trace
+    assert SECRET not in log
+    assert "Bearer " not in log
+    for line in log.splitlines():
+        assert "eyJ" not in line  # no JWT-shaped token
+
+
+def test_config_json_found_from_a_subdirectory(emu_factory, mnt, tmp_path):
+    emu = emu_factory("--instances", "2")
+    ws = emu.workspace.split("/")
+    proj = tmp_path / "proj"
+    (proj / ".azureml").mkdir(parents=True)
+    (proj / ".azureml" / "config.json").write_text(
+        '{"subscription_id": "%s", "resource_group": "%s", '
+        '"workspace_name": "%s"}' % (ws[2], ws[4], ws[8]))
+    sub = proj / "src" / "deep"
+    sub.mkdir(parents=True)
+    tok = tmp_path / "tok"
+    tok.write_text(emu.token)
+    tok.chmod(0o600)
+    r = subprocess.run([COMPUTEFS, mnt, "-o", "endpoint=%s,token_file=%s" %
+                        (emu.url, tok)], cwd=str(sub), capture_output=True,
+                       text=True, timeout=30)
+    try:
+        assert r.returncode == 0, r.stderr
+        names = sorted(n for n in os.listdir(mnt) if not n.startswith("."))
+        assert names == sorted(emu.instances())
+    finally:
+        subprocess.run(["fusermount3", "-u", mnt])
+
+
+def test_mount_t_fuse_computefs_and_fstab(emu_factory, mnt, tmp_path):
+    emu = emu_factory("--instances", "2")
+    tok = tmp_path / "tok"
+    tok.write_text(emu.token)
+    tok.chmod(0o600)
+    # mount(8) runs helpers with a fixed PATH: computefs must be installed
+    # (scripts/test runs `meson install`), and must be this build
+    installed = shutil.which(
+        "computefs", path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin")
+    assert installed, "computefs is not installed: meson install -C build"
+    with open(installed, "rb") as a, open(COMPUTEFS, "rb") as b:
+        assert a.read() == b.read(), installed + " is not this build"
+    env = dict(os.environ)
+    opts = "endpoint=%s,token_file=%s,_netdev,x-systemd.automount" % (
+        emu.url, tok)
+    r = subprocess.run(["mount", "-t", "fuse.computefs", emu.workspace, mnt,
+                        "-o", opts], env=env, capture_output=True, text=True,
+                       timeout=30)
+    try:
+        assert r.returncode == 0, r.stderr
+        assert "ci-alice" in os.listdir(mnt)
+    finally:
+        subprocess.run(["umount", mnt])
+    wait_for(lambda: not is_mounted(mnt), what="umount")
+    fstab = tmp_path / "fstab"
+    fstab.write_text("%s %s fuse.computefs noauto,%s 0 0\n" %
+                     (emu.workspace, mnt, opts))
+    r = subprocess.run(["mount", "-T", str(fstab), mnt], env=env,
+                       capture_output=True, text=True, timeout=30)
+    try:
+        assert r.returncode == 0, r.stderr
+        with open(os.path.join(mnt, "ci-alice", "state")) as f:
+            assert f.read() == "Running\n"
+    finally:
+        subprocess.run(["umount", mnt])
