@@ -2,8 +2,9 @@
  * @file
  * --shape examples: a workspace made of resources shaped exactly like the
  * bodies in Azure/azure-rest-api-specs, stable/2025-06-01/examples/Compute
- * (get/ComputeInstance.json, list.json, createOrUpdate/BasicAKSCompute.json
- * whose id lacks the leading '/', the ComputeInstance createOrUpdate
+ * (get/ComputeInstance.json, list.json,
+ * createOrUpdate/BasicAKSCompute.json whose id lacks the leading '/',
+ * the ComputeInstance createOrUpdate
  * response with only computeType and provisioningState, get/AmlCompute.json,
  * get/KubernetesCompute.json), plus a ComputeInstance whose every nullable
  * field is null. Only the ids change, to point into this workspace.
@@ -17,7 +18,8 @@
 
 /* get/ComputeInstance.json */
 static const char ex_ci[] =
-"{\"id\":\"\",\"type\":\"Microsoft.MachineLearningServices/workspaces/computes\","
+"{\"id\":\"\",\"type\":"
+"\"Microsoft.MachineLearningServices/workspaces/computes\","
 "\"name\":\"compute123\",\"location\":\"eastus2\",\"properties\":{"
 "\"description\":\"some compute\","
 "\"createdOn\":\"2021-04-01T22:00:00.0000000+00:00\","
@@ -57,7 +59,8 @@ static const char ex_ci[] =
 
 /* list.json, second entry */
 static const char ex_aks_list[] =
-"{\"id\":\"\",\"type\":\"Microsoft.MachineLearningServices/workspaces/computes\","
+"{\"id\":\"\",\"type\":"
+"\"Microsoft.MachineLearningServices/workspaces/computes\","
 "\"name\":\"compute1234\",\"location\":\"eastus\",\"properties\":{"
 "\"description\":\"some compute\","
 "\"createdOn\":\"2021-04-01T22:00:00.0000000+00:00\","
@@ -69,19 +72,22 @@ static const char ex_aks_list[] =
 
 /* createOrUpdate/BasicAKSCompute.json, 200 body: id without leading '/' */
 static const char ex_aks_basic[] =
-"{\"id\":\"\",\"type\":\"Microsoft.MachineLearningServices/workspaces/computes\","
+"{\"id\":\"\",\"type\":"
+"\"Microsoft.MachineLearningServices/workspaces/computes\","
 "\"name\":\"compute12345\",\"location\":\"eastus\",\"properties\":{"
 "\"computeType\":\"AKS\",\"provisioningState\":\"Creating\"}}";
 
 /* createOrUpdate/ComputeInstance.json, 200 body */
 static const char ex_ci_minimal[] =
-"{\"id\":\"\",\"type\":\"Microsoft.MachineLearningServices/workspaces/computes\","
+"{\"id\":\"\",\"type\":"
+"\"Microsoft.MachineLearningServices/workspaces/computes\","
 "\"name\":\"compute-minimal\",\"location\":\"eastus\",\"properties\":{"
 "\"computeType\":\"ComputeInstance\",\"provisioningState\":\"Creating\"}}";
 
 /* A ComputeInstance with every x-nullable field null. */
 static const char ex_ci_nulls[] =
-"{\"id\":\"\",\"type\":\"Microsoft.MachineLearningServices/workspaces/computes\","
+"{\"id\":\"\",\"type\":"
+"\"Microsoft.MachineLearningServices/workspaces/computes\","
 "\"name\":\"compute-nulls\",\"location\":\"eastus\",\"tags\":null,"
 "\"sku\":null,\"properties\":{\"computeType\":\"ComputeInstance\","
 "\"computeLocation\":null,\"provisioningState\":\"Succeeded\","
@@ -104,7 +110,8 @@ static const char ex_ci_nulls[] =
 
 /* get/AmlCompute.json */
 static const char ex_aml[] =
-"{\"id\":\"\",\"type\":\"Microsoft.MachineLearningServices/workspaces/computes\","
+"{\"id\":\"\",\"type\":"
+"\"Microsoft.MachineLearningServices/workspaces/computes\","
 "\"name\":\"compute-aml\",\"location\":\"eastus2\",\"properties\":{"
 "\"description\":\"some compute\","
 "\"createdOn\":\"2021-04-01T22:00:00.0000000+00:00\","
@@ -125,7 +132,8 @@ static const char ex_aml[] =
 
 /* get/KubernetesCompute.json */
 static const char ex_k8s[] =
-"{\"id\":\"\",\"type\":\"Microsoft.MachineLearningServices/workspaces/computes\","
+"{\"id\":\"\",\"type\":"
+"\"Microsoft.MachineLearningServices/workspaces/computes\","
 "\"name\":\"compute-k8s\",\"location\":\"eastus\",\"properties\":{"
 "\"createdOn\":\"2021-04-01T22:00:00.0000000+00:00\","
 "\"modifiedOn\":\"2021-04-01T22:00:00.0000000+00:00\","

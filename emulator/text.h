@@ -13,13 +13,13 @@
 /* Seconds on a monotonic clock, with fractions. */
 double text_now(void);
 
-/* Wall-clock time as ARM writes createdOn: 2024-05-01T09:00:00.0000000+00:00 */
+/* Wall clock as ARM writes createdOn: 2024-05-01T09:00:00.0000000+00:00 */
 void text_iso7(const struct timespec *ts, char *buf, size_t n);
 
 /* The same, for the current time. */
 void text_iso7_now(char *buf, size_t n);
 
-/* Wall clock as an ARM operation's startTime: 2024-05-01T09:00:00.123456+00:00 */
+/* An operation's startTime: 2024-05-01T09:00:00.123456+00:00 */
 void text_iso6(const struct timespec *ts, char *buf, size_t n);
 
 /* A random version-4 UUID, lowercase, 36 characters plus NUL. */
