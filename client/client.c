@@ -339,7 +339,8 @@ enum az_err az_get_compute(struct az_client *c, const char *name,
  * The signed-in identity from a JWT's payload (not verified: this only
  * names who we are for .workspace): upn, unique_name, appid, then oid.
  */
-static void jwt_identity(const char *token, char *buf, size_t len)
+static void jwt_identity(const char *token, char *buf, size_t len,
+			 char *oid, size_t oidlen)
 {
 	static const char *const claims[] = { "upn", "unique_name", "appid",
 					      "oid" };
@@ -347,6 +348,8 @@ static void jwt_identity(const char *token, char *buf, size_t len)
 	size_t i;
 
 	buf[0] = '\0';
+	snprintf(oid, oidlen, "%s", doc && js_str(doc, "oid") ?
+					    js_str(doc, "oid") : "");
 	for (i = 0; doc && i < sizeof(claims) / sizeof(claims[0]); i++) {
 		const char *v = js_str(doc, claims[i]);
 
@@ -386,7 +389,8 @@ enum az_err az_get_workspace(struct az_client *c, struct az_workspace_info *out,
 		return e;
 	token = malloc(16384);
 	if (token && az_auth_token(c->auth, token, 16384, NULL) == AZ_OK) {
-		jwt_identity(token, out->identity, sizeof(out->identity));
+		jwt_identity(token, out->identity, sizeof(out->identity),
+			     out->oid, sizeof(out->oid));
 		explicit_bzero(token, 16384);
 	}
 	free(token);

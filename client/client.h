@@ -54,6 +54,7 @@ enum az_err az_get_compute(struct az_client *c, const char *name,
 struct az_workspace_info {
 	char location[64]; /* "eastus" */
 	char identity[128]; /* signed-in identity (token's upn/appid/oid), or "" */
+	char oid[64];       /* the token's oid claim, or "" */
 };
 
 /* GET the workspace itself: proves the credential and the id. */
