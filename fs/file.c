@@ -35,6 +35,7 @@ static int render_node(struct cfs *fs, fuse_ino_t ino, struct buf *b)
 		cache_listing_put(l);
 		return rc;
 	case NODE_ROOT:
+	case NODE_MINE:
 		return -EISDIR;
 	case NODE_BAD:
 		break;

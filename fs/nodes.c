@@ -42,6 +42,8 @@ struct cfs_node cfs_node_of(fuse_ino_t ino)
 
 	if (ino == FUSE_ROOT_ID) {
 		n.kind = NODE_ROOT;
+	} else if (ino == CFS_MINE_INO) {
+		n.kind = NODE_MINE;
 	} else if (ino < CFS_SPECIAL_END && ino >= CFS_WORKSPACE) {
 		n.kind = NODE_SPECIAL;
 		n.special = (int)ino;
@@ -52,7 +54,8 @@ struct cfs_node cfs_node_of(fuse_ino_t ino)
 			return n;
 		n.slot = (uint32_t)(rel / CFS_INO_STRIDE);
 		n.file = (int)(rel % CFS_INO_STRIDE);
-		if (n.file >= CFS_FILE_END && n.file < CFS_APP_FIRST)
+		if (n.file >= CFS_FILE_END && n.file < CFS_APP_FIRST &&
+		    n.file != CFS_LINK)
 			return n;
 		n.kind = NODE_INSTANCE;
 	}

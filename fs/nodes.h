@@ -6,9 +6,11 @@
  * back with the same numbers. The numbers encode what a node is:
  *
  *     1                      the root
- *     2..63                  computefs's own dot-files (enum cfs_special)
+ *     2..7                   computefs's own dot-files (enum cfs_special)
+ *     8                      .mine/
  *     1024 + 64*slot + k     instance @slot: k = 0 its directory,
- *                            1..15 its files (enum cfs_file), 16..63 the
+ *                            1..14 its files (enum cfs_file), 15 its
+ *                            symlink in .mine/, 16..63 the
  *                            files of apps/ (app index k - 16)
  */
 #ifndef COMPUTEFS_FS_NODES_H
@@ -27,6 +29,10 @@ enum cfs_special {
 	CFS_SPECIAL_END,
 };
 
+/* .mine/: symlinks to the instances created by or assigned to the
+ * signed-in identity. */
+#define CFS_MINE_INO 8
+
 enum cfs_file {
 	CFS_DIR = 0,
 	CFS_STATE,
@@ -43,6 +49,7 @@ enum cfs_file {
 	CFS_FILE_END,
 };
 
+#define CFS_LINK 15 /* an instance's symlink in .mine/ */
 #define CFS_APP_FIRST 16
 #define CFS_APP_MAX 48
 #define CFS_INO_BASE 1024
@@ -50,7 +57,8 @@ enum cfs_file {
 
 /* What an inode number stands for. */
 struct cfs_node {
-	enum { NODE_ROOT, NODE_SPECIAL, NODE_INSTANCE, NODE_BAD } kind;
+	enum { NODE_ROOT, NODE_SPECIAL, NODE_MINE, NODE_INSTANCE,
+	       NODE_BAD } kind;
 	int special;       /* enum cfs_special, for NODE_SPECIAL */
 	uint32_t slot;     /* for NODE_INSTANCE */
 	int file;          /* enum cfs_file, or CFS_APP_FIRST + app index */

@@ -15,7 +15,9 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -84,6 +86,12 @@ static int stat_instance(struct cfs *fs, uint32_t slot, int file,
 		fill_dir(st, cfs_file_perm(file), 2);
 		return 0;
 	}
+	if (file == CFS_LINK) { /* .mine/NAME -> ../NAME */
+		st->st_mode = S_IFLNK | 0777;
+		st->st_nlink = 1;
+		st->st_size = (off_t)(strlen("../") + strlen(c->name));
+		return 0;
+	}
 	if (cfs_render(file, c, &b) < 0)
 		return -ENOENT;
 	if (b.failed) {
@@ -113,6 +121,23 @@ static void stat_root(struct cfs *fs, struct stat *st)
 	memset(st, 0, sizeof(*st));
 	fill_common(fs, st, FUSE_ROOT_ID, fs->mount_time);
 	fill_dir(st, 0755, 2);
+}
+
+static void stat_mine(struct cfs *fs, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	fill_common(fs, st, CFS_MINE_INO, fs->mount_time);
+	fill_dir(st, 0555, 2);
+}
+
+/* Created by, or assigned to, the signed-in identity? */
+static bool is_mine(const struct cfs *fs, const struct az_compute *c)
+{
+	const char *oid = fs->info.oid;
+
+	return oid[0] &&
+	       ((c->created_by_oid && strcasecmp(c->created_by_oid, oid) == 0) ||
+		(c->assigned_oid && strcasecmp(c->assigned_oid, oid) == 0));
 }
 
 /*
@@ -151,6 +176,9 @@ int cfs_stat_node(struct cfs *fs, fuse_ino_t ino, struct stat *st)
 		return 0;
 	case NODE_SPECIAL:
 		return stat_special(fs, n.special, st);
+	case NODE_MINE:
+		stat_mine(fs, st);
+		return 0;
 	case NODE_INSTANCE:
 		rc = cfs_instance_of(fs, n.slot, &l, &c);
 		if (rc == 0) {
@@ -214,6 +242,11 @@ int cfs_lookup_entry(struct cfs *fs, fuse_ino_t parent, const char *name,
 
 	switch (p.kind) {
 	case NODE_ROOT:
+		if (strcmp(name, ".mine") == 0) {
+			stat_mine(fs, &e->attr);
+			e->ino = CFS_MINE_INO;
+			return 0;
+		}
 		if (name[0] == '.') {
 			int s = cfs_special_lookup(name);
 
@@ -244,6 +277,21 @@ int cfs_lookup_entry(struct cfs *fs, fuse_ino_t parent, const char *name,
 		rc = lookup_in_instance(fs, p, c, name, cfs_listing_wall(l), e);
 		cache_listing_put(l);
 		return rc;
+	case NODE_MINE:
+		if (name[0] == '.')
+			return -ENOENT;
+		ae = cache_get(fs->cache, name, &l, &c, &err);
+		if (ae != AZ_OK)
+			return -cfs_errno(ae);
+		rc = -ENOENT;
+		slot = cfs_names_slot(fs->names, c->name);
+		if (strcmp(c->name, name) == 0 && is_mine(fs, c) && slot >= 0) {
+			rc = stat_instance(fs, (uint32_t)slot, CFS_LINK, c,
+					   cfs_listing_wall(l), &e->attr);
+			e->ino = e->attr.st_ino;
+		}
+		cache_listing_put(l);
+		return rc;
 	case NODE_SPECIAL:
 		return -ENOTDIR;
 	case NODE_BAD:
@@ -272,6 +320,28 @@ static void cfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	} else {
 		fuse_reply_entry(req, &e);
 	}
+}
+
+static void cfs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct cfs *fs = cfs_of(req);
+	struct cfs_node n = cfs_node_of(ino);
+	struct cache_listing *l;
+	const struct az_compute *c;
+	char target[300];
+	int rc = -EINVAL;
+
+	if (n.kind == NODE_INSTANCE && n.file == CFS_LINK) {
+		rc = cfs_instance_of(fs, n.slot, &l, &c);
+		if (rc == 0) {
+			snprintf(target, sizeof(target), "../%s", c->name);
+			cache_listing_put(l);
+		}
+	}
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, target);
 }
 
 static void cfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -324,21 +394,29 @@ static void snap_free(struct dirsnap *d)
 	free(d);
 }
 
-static int snap_root(struct cfs *fs, struct dirsnap *d)
+/* The root (@mine false) or .mine/ (@mine true): one entry an instance. */
+static int snap_root(struct cfs *fs, struct dirsnap *d, bool mine)
 {
 	struct cache_listing *l;
 	struct az_error err;
-	struct stat st;
+	struct stat st, root;
 	enum az_err ae;
 	time_t t;
 	int rc = 0;
 
-	stat_root(fs, &st);
-	if (snap_add(d, ".", &st) || snap_add(d, "..", &st))
+	stat_root(fs, &root);
+	if (mine)
+		stat_mine(fs, &st);
+	if (snap_add(d, ".", mine ? &st : &root) || snap_add(d, "..", &root))
 		return -ENOMEM;
-	for (int s = CFS_WORKSPACE; s < CFS_SPECIAL_END; s++) {
+	for (int s = CFS_WORKSPACE; s < CFS_SPECIAL_END && !mine; s++) {
 		if (stat_special(fs, s, &st) == 0 &&
 		    snap_add(d, cfs_special_name(s), &st))
+			return -ENOMEM;
+	}
+	if (!mine) {
+		stat_mine(fs, &st);
+		if (snap_add(d, ".mine", &st))
 			return -ENOMEM;
 	}
 	ae = cache_list(fs->cache, &l, &err);
@@ -353,7 +431,10 @@ static int snap_root(struct cfs *fs, struct dirsnap *d)
 			rc = -ENOMEM;
 			break;
 		}
-		rc = stat_instance(fs, (uint32_t)slot, CFS_DIR, c, t, &st);
+		if (mine && !is_mine(fs, c))
+			continue;
+		rc = stat_instance(fs, (uint32_t)slot, mine ? CFS_LINK : CFS_DIR,
+				   c, t, &st);
 		if (rc == 0)
 			rc = snap_add(d, c->name, &st);
 	}
@@ -414,8 +495,8 @@ static void cfs_opendir(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (n.kind == NODE_ROOT)
-		rc = snap_root(fs, d);
+	if (n.kind == NODE_ROOT || n.kind == NODE_MINE)
+		rc = snap_root(fs, d, n.kind == NODE_MINE);
 	else if (n.kind == NODE_INSTANCE &&
 		 (n.file == CFS_DIR || n.file == CFS_APPS))
 		rc = snap_instance(fs, n, d);
@@ -497,6 +578,7 @@ static void cfs_releasedir(fuse_req_t req, fuse_ino_t ino,
 const struct fuse_lowlevel_ops cfs_ops = {
 	.lookup = cfs_lookup,
 	.forget = cfs_forget,
+	.readlink = cfs_readlink,
 	.getattr = cfs_getattr,
 	.setattr = cfs_setattr,
 	.opendir = cfs_opendir,

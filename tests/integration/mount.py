@@ -58,8 +58,9 @@ class Mount:
         self.env = env
         self.tmp = tempfile.mkdtemp(prefix="cfs-tok-")
         opts = ["endpoint=" + emu.url, "cache_ttl=%g" % cache_ttl]
-        if token:
-            self.token_file = write_token(self.tmp, emu.token)
+        if token:  # True: the emulator's static token; a str: that one
+            self.token_file = write_token(
+                self.tmp, token if isinstance(token, str) else emu.token)
             opts.append("token_file=" + self.token_file)
         if ca_file:
             opts.append("ca_file=" + ca_file)

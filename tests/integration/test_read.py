@@ -45,7 +45,7 @@ def test_ls_shows_instances_and_hides_clusters(emu_factory, mount_factory):
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == instances
     r = sh("ls -a %s" % m.path)
-    assert r.stdout.split() == [".", "..", ".create", ".status",
+    assert r.stdout.split() == [".", "..", ".create", ".mine", ".status",
                                 ".workspace"] + instances
     for name in clusters:
         r = sh("stat %s/%s" % (m.path, name))
@@ -152,7 +152,7 @@ def test_find_and_stat_walk_the_tree(emu_factory, mount_factory):
     r = sh("find %s -mindepth 1 -maxdepth 2 -printf '%%y %%P\\n'" % m.path)
     assert r.returncode == 0, r.stderr
     got = sorted(r.stdout.splitlines())
-    want = ["f .create", "f .status", "f .workspace"]
+    want = ["d .mine", "f .create", "f .status", "f .workspace"]
     for name in truth:
         want.append("d " + name)
         want += ["%s %s/%s" % ("d" if f == "apps" else "f", name, f)
@@ -264,3 +264,35 @@ def test_microsoft_example_shapes_render(emu_factory, mount_factory):
         with open(os.path.join(m.path, name, "info.json")) as fh:
             assert json.load(fh) == c
     assert m.unexpected_stderr() == []
+
+
+def test_mine_links_to_my_instances(emu_factory, mount_factory, tmp_path):
+    emu = emu_factory("--instances", "6")
+    _, _, who = emu.request("POST", "/_emulator/token", body={"user": "alice"},
+                            auth=False)
+    truth = emu.instances()
+
+    def mine(c):
+        p = c["properties"]["properties"]
+        assigned = ((p.get("personalComputeInstanceSettings") or {})
+                    .get("assignedUser") or {}).get("objectId")
+        return who["oid"] in ((p.get("createdBy") or {}).get("userId"),
+                              assigned)
+    want = sorted(n for n, c in truth.items() if mine(c))
+    assert want and len(want) < len(truth)
+    m = mount_factory(emu, token=who["access_token"])
+    got = sorted(os.listdir(os.path.join(m.path, ".mine")))
+    assert got == want
+    for n in want:
+        link = os.path.join(m.path, ".mine", n)
+        assert os.readlink(link) == "../" + n
+        with open(os.path.join(link, "state")) as f:
+            assert f.read() == value(truth[n]["properties"]["properties"]
+                                     ["state"])
+    other = sorted(set(truth) - set(want))[0]
+    assert not os.path.lexists(os.path.join(m.path, ".mine", other))
+    with open(os.path.join(m.path, ".workspace")) as f:
+        assert "identity: alice@" in f.read()
+    # a token that names nobody (not a JWT): .mine is empty
+    m2 = mount_factory(emu, path=str(tmp_path / "anon"))
+    assert os.listdir(os.path.join(m2.path, ".mine")) == []

@@ -34,6 +34,9 @@ static void test_root_and_specials(void **state)
 	assert_int_equal(cfs_file_perm(CFS_STATE), 0444);
 	assert_int_equal(cfs_special_lookup(".Trash-1000"), -1);
 	assert_int_equal(cfs_special_lookup(".hidden"), -1);
+	assert_int_equal(cfs_node_of(CFS_MINE_INO).kind, NODE_MINE);
+	assert_int_equal(cfs_node_of(cfs_ino_instance(9, CFS_LINK)).file,
+			 CFS_LINK);
 	assert_int_equal(cfs_node_of(0).kind, NODE_BAD);
 	assert_int_equal(cfs_node_of(500).kind, NODE_BAD);
 }
