@@ -130,7 +130,8 @@ static void connect_workspace(struct cfs *fs, const struct cfs_opts *o,
 			      struct cfs_daemon *d)
 {
 	struct az_client_config cc;
-	struct cache_config kc = { .ttl = o->cache_ttl };
+	struct cache_config kc = { .ttl = o->cache_ttl,
+				   .stale_max = o->stale_max };
 	struct cache_backend be;
 	struct cache_listing *l;
 	struct az_error err;

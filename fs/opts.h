@@ -30,6 +30,8 @@ struct cfs_opts {
 	char *vm_size;
 	char *ssh_key;
 	double cache_ttl;     /* seconds; default 15 */
+	double stale_max;     /* seconds past the TTL to serve when Azure
+				 fails; default 300 */
 	int no_delete;
 	int ro;
 	int allow_other;  /* adds default_permissions */
