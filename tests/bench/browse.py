@@ -13,6 +13,7 @@ emulator. For N instances it measures, in the same run:
 and the daemon's resident memory against the size of the listing's JSON.
 Usage: tests/bench/browse.py [N ...]   (default: 200 2000)
 """
+import json
 import os
 import signal
 import subprocess
@@ -22,7 +23,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from conftest import API, Emu  # noqa: E402
+from emulator import Emulator as Emu  # noqa: E402
 from mount import Mount, wait_for  # noqa: E402
 
 
@@ -36,14 +37,13 @@ def timed(fn, repeat=5):
 
 
 def curl_all(emu):
-    url = emu.url + emu.workspace + "/computes?" + API
+    url = emu.url + emu.ws("/computes")
     total = 0
     while url:
         out = subprocess.run(
             ["curl", "-sS", "-H", "Authorization: Bearer " + emu.token, url],
             capture_output=True, check=True).stdout
         total += len(out)
-        import json
         url = json.loads(out).get("nextLink")
     return total
 

@@ -34,7 +34,7 @@ def expected_bytes(c):
 
 def test_ls_shows_instances_and_hides_clusters(emu_factory, mount_factory):
     emu = emu_factory("--instances", "6", "--clusters", "3")
-    computes = emu.computes()
+    computes, _ = emu.computes()
     instances = sorted(c["name"] for c in computes
                        if c["properties"]["computeType"] == "ComputeInstance")
     clusters = [c["name"] for c in computes
