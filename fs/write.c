@@ -284,7 +284,9 @@ void cfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	(void)fi;
 	rc = -cfs_stat_node(fs, ino, &st);
 	/* only the truncate that the shell's '>' does, on writable files */
-	if (rc == 0 && (to_set != FUSE_SET_ATTR_SIZE || attr->st_size != 0 ||
+	if (rc == 0 && (!(to_set & FUSE_SET_ATTR_SIZE) || attr->st_size != 0 ||
+			(to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
+				   FUSE_SET_ATTR_GID)) ||
 			!(st.st_mode & S_IWUSR) || S_ISDIR(st.st_mode)))
 		rc = EPERM;
 	if (rc)
