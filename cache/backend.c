@@ -2,11 +2,20 @@
  * @file
  * The cache's real backend: the Azure client (client/client.h) and
  * CLOCK_MONOTONIC. Unit tests pass a fake struct cache_backend instead.
- * No state of its own: the client is safe to call from several threads.
+ * No state of its own beyond each operation's handle (struct client_op,
+ * touched by one thread at a time: the caller of cache_operate(), then
+ * the tracker); the client is safe to call from several threads.
  */
 #include "cache/cache.h"
 
+#include <stdlib.h>
 #include <time.h>
+
+/* The handle cache_operate() keeps for one accepted operation. */
+struct client_op {
+	enum cache_verb verb;
+	struct az_lro lro;
+};
 
 static enum az_err client_list(void *ctx, struct az_compute **out, size_t *n,
 			       struct az_error *err)
@@ -29,6 +38,107 @@ static double monotonic_now(void *ctx)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static enum az_err send_verb(struct az_client *client, const char *name,
+			     enum cache_verb v,
+			     const struct cache_op_args *args,
+			     struct az_lro *lro, struct az_error *err)
+{
+	struct az_create_params p = { 0 };
+
+	switch (v) {
+	case CACHE_START:
+		return az_start(client, name, lro, err);
+	case CACHE_STOP:
+		return az_stop(client, name, lro, err);
+	case CACHE_RESTART:
+		return az_restart(client, name, lro, err);
+	case CACHE_RESIZE:
+		return az_resize(client, name, args->vm_size, lro, err);
+	case CACHE_CREATE:
+		p.vm_size = args->vm_size;
+		p.ssh_public_key = args->ssh_key;
+		p.subnet_id = args->subnet;
+		p.assigned_oid = args->assign_oid;
+		p.assigned_tid = args->assign_tid;
+		return az_create(client, name, &p, lro, err);
+	case CACHE_DELETE:
+		return az_delete(client, name, lro, err);
+	}
+	return az_fail(err, AZ_ERR_INVALID, 0, "unknown operation");
+}
+
+static double wait_asked(const struct az_lro *lro)
+{
+	return lro->retry_after > 0 ? (double)lro->retry_after : 0;
+}
+
+static enum az_err client_operate(void *ctx, const char *name,
+				  enum cache_verb v,
+				  const struct cache_op_args *args, void **op,
+				  double *retry_after, struct az_error *err)
+{
+	struct client_op *o = calloc(1, sizeof(*o));
+	enum az_err rc;
+
+	*op = NULL;
+	*retry_after = 0;
+	if (!o)
+		return az_fail(err, AZ_ERR_NOMEM, 0, "out of memory");
+	o->verb = v;
+	rc = send_verb(ctx, name, v, args, &o->lro, err);
+	if (rc == AZ_OK && o->lro.kind != AZ_LRO_NONE) {
+		*retry_after = wait_asked(&o->lro);
+		*op = o;
+		return AZ_OK;
+	}
+	/* Refused, or nothing to poll: the cache watches the instance. */
+	az_lro_free(&o->lro);
+	free(o);
+	return rc;
+}
+
+static enum az_err client_poll(void *ctx, void *op, bool *done,
+			       double *retry_after, struct az_error *err)
+{
+	struct client_op *o = op;
+	enum az_lro_state state = AZ_LRO_RUNNING;
+	enum az_err rc;
+
+	rc = az_lro_poll(ctx, &o->lro, &state, err);
+	*retry_after = wait_asked(&o->lro);
+	*done = false;
+	if (rc == AZ_ERR_NOT_FOUND && o->verb == CACHE_DELETE) {
+		*done = true; /* gone: what a delete wanted */
+		return AZ_OK;
+	}
+	if (rc != AZ_OK)
+		return rc;
+	switch (state) {
+	case AZ_LRO_RUNNING:
+		return AZ_OK;
+	case AZ_LRO_SUCCEEDED:
+		*done = true;
+		return AZ_OK;
+	case AZ_LRO_FAILED:
+	case AZ_LRO_CANCELED:
+		*done = true;
+		return err && err->code != AZ_OK ? err->code :
+			AZ_ERR_CONFLICT;
+	}
+	return AZ_OK;
+}
+
+static void client_op_free(void *ctx, void *op)
+{
+	struct client_op *o = op;
+
+	(void)ctx;
+	if (!o)
+		return;
+	az_lro_free(&o->lro);
+	free(o);
+}
+
 struct cache_backend cache_backend_client(struct az_client *client)
 {
 	struct cache_backend be = {
@@ -36,6 +146,9 @@ struct cache_backend cache_backend_client(struct az_client *client)
 		.get = client_get,
 		.now = monotonic_now,
 		.ctx = client,
+		.operate = client_operate,
+		.poll = client_poll,
+		.op_free = client_op_free,
 	};
 
 	return be;

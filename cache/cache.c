@@ -35,6 +35,12 @@
  * c->retry seconds; questions in between are answered from memory: the
  * old listing while it is within the bound, else the last error. Other
  * errors are returned at once and not remembered.
+ *
+ * Writes (ops.c, tracker.c) share c->lock and these rules: a mutation
+ * Azure accepted bumps c->gen before re-reading its instance, and the
+ * re-read replaces c->cur by a copy-on-write listing; the records of
+ * operations are applied (cache_overlay_locked) to every listing before
+ * it is seen. The tracker thread is the only other thread the cache has.
  */
 #include "cache/cache.h"
 #include "cache/internal.h"
@@ -61,9 +67,10 @@ double cache_now(const struct cache *c)
 struct cache *cache_new(const struct cache_backend *be,
 			const struct cache_config *cfg)
 {
+	pthread_condattr_t attr;
 	struct cache *c;
 
-	if (!be || !be->list)
+	if (!be || !be->list || !be->get)
 		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -82,6 +89,11 @@ struct cache *cache_new(const struct cache_backend *be,
 		c->retry = RETRY_MAX;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->landed, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->work, &attr);
+	pthread_condattr_destroy(&attr);
+	c->events_tail = &c->events;
 	return c;
 }
 
@@ -89,14 +101,16 @@ void cache_free(struct cache *c)
 {
 	if (!c)
 		return;
+	cache_tracker_stop(c);
 	/* No caller may be inside the cache now, so no flight is either. */
 	cache_listing_put(c->cur);
+	pthread_cond_destroy(&c->work);
 	pthread_cond_destroy(&c->landed);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
-static bool transient(enum az_err rc)
+bool cache_transient(enum az_err rc)
 {
 	switch (rc) {
 	case AZ_ERR_UNREACHABLE:
@@ -139,6 +153,12 @@ static void detach_flight(struct cache *c)
 	c->flight = NULL;
 }
 
+void cache_bump_locked(struct cache *c)
+{
+	c->gen++;
+	detach_flight(c);
+}
+
 /*
  * Called with c->lock held, once @f is done: the caller's share of the
  * answer, and the caller's flight reference dropped.
@@ -176,6 +196,7 @@ static void land(struct cache *c, struct cache_flight *f,
 	bool current = c->gen == f->gen;
 
 	if (rc == AZ_OK) {
+		cache_overlay_locked(c, &l);
 		f->answer = l;
 		f->rc = AZ_OK;
 		c->stats.list_fetches++;
@@ -196,11 +217,11 @@ static void land(struct cache *c, struct cache_flight *f,
 		}
 	} else {
 		c->stats.last_error = *ferr;
-		if (transient(rc) && current) {
+		if (cache_transient(rc) && current) {
 			c->failing = true;
 			c->retry_at = now + c->retry;
 		}
-		if (transient(rc) && servable(c, c->cur, now)) {
+		if (cache_transient(rc) && servable(c, c->cur, now)) {
 			if (!c->stats.degraded)
 				log_warn("cannot list computes: %s; serving "
 					 "the listing of %.0f s ago",
@@ -343,8 +364,7 @@ void cache_drop(struct cache *c)
 	struct cache_listing *old;
 
 	pthread_mutex_lock(&c->lock);
-	c->gen++;
-	detach_flight(c);
+	cache_bump_locked(c);
 	old = c->cur;
 	c->cur = NULL;
 	c->cur_stale = false;

@@ -12,6 +12,10 @@
  * timeout, throttled, server) the last listing is served for a bounded
  * time (stale_max) and cache_stats() says so; after that, the error.
  *
+ * Writes go through cache_operate(), which tracks each operation in a
+ * thread of its own and tells the driver what changed (cache_set_notify)
+ * once the cache answers with the new state.
+ *
  * Answers are refcounted immutable snapshots: a caller holds a
  * cache_listing for as long as it reads it, without holding any lock.
  * All functions are thread-safe.
@@ -26,6 +30,27 @@
 
 #include "client/client.h"
 
+/* What cache_operate() asks Azure to do to one instance. */
+enum cache_verb {
+	CACHE_START,
+	CACHE_STOP,
+	CACHE_RESTART,
+	CACHE_RESIZE, /* args->vm_size: the target size */
+	CACHE_CREATE, /* args: vm_size, and optionally the rest */
+	CACHE_DELETE,
+};
+
+/* Azure's name of @v, as lastOperation.operationName spells it ("Stop"). */
+const char *cache_verb_name(enum cache_verb v);
+
+struct cache_op_args {
+	const char *vm_size;    /* resize, create */
+	const char *ssh_key;    /* create: public key text; NULL: no SSH */
+	const char *subnet;     /* create: subnet ARM id, or NULL */
+	const char *assign_oid; /* create: personal instance for oid@tid */
+	const char *assign_tid;
+};
+
 /* Where the cache gets its data: the client, or a fake in unit tests. */
 struct cache_backend {
 	enum az_err (*list)(void *ctx, struct az_compute **out, size_t *n,
@@ -35,6 +60,26 @@ struct cache_backend {
 	/* monotonic seconds; NULL: CLOCK_MONOTONIC */
 	double (*now)(void *ctx);
 	void *ctx;
+
+	/*
+	 * Writes; NULL: cache_operate() answers AZ_ERR_INVALID.
+	 * operate() returns once Azure accepted the request, with *op the
+	 * handle to poll (NULL: nothing to poll, the cache watches the
+	 * resource itself) and *retry_after the seconds Azure asked to wait
+	 * before polling (0: it did not say).
+	 */
+	enum az_err (*operate)(void *ctx, const char *name, enum cache_verb v,
+			       const struct cache_op_args *args, void **op,
+			       double *retry_after, struct az_error *err);
+	/*
+	 * One poll of @op. AZ_OK with *done false: still running. *done
+	 * true: finished, AZ_OK when it succeeded, else the operation's
+	 * error. An error with *done false: this poll failed (the cache
+	 * polls again later while the error is transient).
+	 */
+	enum az_err (*poll)(void *ctx, void *op, bool *done,
+			    double *retry_after, struct az_error *err);
+	void (*op_free)(void *ctx, void *op); /* accepts NULL */
 };
 
 struct cache_config {
@@ -50,6 +95,11 @@ struct cache *cache_new(const struct cache_backend *be,
 			const struct cache_config *cfg);
 /* A backend reading through @client (not owned). */
 struct cache_backend cache_backend_client(struct az_client *client);
+/*
+ * Stops the tracker thread (operations still tracked are forgotten) and
+ * frees the cache. No other thread may be inside the cache. Listings
+ * callers still hold stay valid until they put them. Accepts NULL.
+ */
 void cache_free(struct cache *c);
 
 /*
@@ -85,6 +135,64 @@ void cache_drop(struct cache *c);
 /* Bumped by every drop and mutation. */
 uint64_t cache_generation(struct cache *c);
 
+/* ---- Writes and operation tracking ---- */
+
+/*
+ * What changed, for the notify callback: the instance's attributes and
+ * file contents, the instance appeared in the listing, it left it.
+ */
+#define CACHE_CHANGED 0x1u
+#define CACHE_ADDED   0x2u
+#define CACHE_REMOVED 0x4u
+
+/*
+ * Called from the cache's tracker thread, never from a caller of the
+ * cache and with no cache lock held, after the cache already answers
+ * with the new state: fs/ invalidates the kernel's caches for @name
+ * there (the libfuse notify calls may block; that is fine in this
+ * thread). Notifications arrive in the order the changes were made.
+ * @fn NULL: none. Set it before the first cache_operate().
+ */
+void cache_set_notify(struct cache *c,
+		      void (*fn)(void *ctx, const char *name, unsigned what),
+		      void *ctx);
+
+/*
+ * Ask Azure to do @v to instance @name (@args: see cache_op_args; NULL
+ * for start, stop, restart, delete) and return as soon as Azure accepted
+ * it, or with Azure's refusal (nothing cached changes then). A create
+ * first GETs @name, since Azure's PUT would overwrite: AZ_ERR_CONFLICT
+ * ("already exists") when any compute, of any type, has it. Once it is
+ * accepted: the generation is bumped (a read begun earlier cannot put the
+ * old state back), the instance is re-read with one GET so the next
+ * question sees the transitional state (create and delete show Creating
+ * and Deleting at once), and a tracker thread polls the operation
+ * (bounded: 1 to 30 s between polls, honoring Retry-After; it gives up
+ * after 30 minutes). When it completes, the instance is read again
+ * (added to or removed from the listing for create and delete) and the
+ * notify callback runs.
+ *
+ * The operation's name, status and time are shown in the instance's
+ * op_name/op_status/op_time unless Azure reports a later lastOperation,
+ * and a failed operation's error is appended to its errors (and logged).
+ * The tracker thread starts with the first call, so a cache made before
+ * fuse_daemonize() forks is fine.
+ */
+enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
+			  const struct cache_op_args *args,
+			  struct az_error *err);
+
+/* Operations still being tracked. */
+size_t cache_pending(struct cache *c);
+
+/*
+ * Make the tracker look at its poll times now. Needed only when the
+ * backend's clock is not the real one (unit tests moving a fake clock).
+ */
+void cache_wake(struct cache *c);
+
+/* ---- Health ---- */
+
 struct cache_stats {
 	unsigned long hits;         /* answered from memory */
 	unsigned long misses;       /* needed a fetch (or waited for one) */
@@ -95,6 +203,9 @@ struct cache_stats {
 	double last_refresh;        /* backend clock of the last good fetch */
 	time_t last_refresh_wall;   /* wall clock of the same, 0 if never */
 	struct az_error last_error; /* of the last failed fetch */
+	unsigned long ops_started;  /* operations Azure accepted */
+	unsigned long ops_failed;   /* ... that ended in failure */
+	unsigned long polls;        /* operation polls made */
 };
 void cache_stats(struct cache *c, struct cache_stats *out);
 

@@ -49,6 +49,37 @@ struct cache_flight {
 	struct cache_listing *answer;   /* protected by c->lock; a reference */
 };
 
+/* The last operation on one instance, shown in its op_* and errors. */
+struct cache_oprec {
+	char *name;
+	enum cache_verb verb;
+	unsigned long seq; /* which operation wrote it (c->op_seq) */
+	bool running;      /* accepted, not yet finished */
+	char status[32];   /* "InProgress", "Succeeded", "StopFailed", ... */
+	char time[32];     /* wall clock at acceptance, "...T...Z" (UTC) */
+	char *error;       /* "CODE: message\n" when it failed, else NULL */
+};
+
+/* An operation the tracker polls. */
+struct cache_op {
+	struct cache_op *next;
+	char *name;
+	enum cache_verb verb;
+	unsigned long seq; /* its record's seq */
+	void *handle;      /* the backend's; NULL: watch the resource */
+	double due;        /* backend clock of the next poll */
+	double delay;      /* the last wait between polls */
+	double deadline;   /* give up then */
+	bool busy;         /* being polled (outside the lock) */
+};
+
+/* A notification waiting for the tracker to deliver it. */
+struct cache_event {
+	struct cache_event *next;
+	char *name;
+	unsigned what;
+};
+
 struct cache {
 	struct cache_backend be;   /* read-only after cache_new() */
 	struct cache_config cfg;   /* read-only after cache_new() */
@@ -68,10 +99,79 @@ struct cache {
 	double retry_at;           /* protected by c->lock: while failing,
 				      no fetch before this */
 	struct cache_stats stats;  /* protected by c->lock */
+
+	/* Writes (ops.c, tracker.c) */
+	pthread_cond_t work;       /* tracker's wake-up; waits on c->lock */
+	pthread_t tracker;         /* valid when tracker_on */
+	bool tracker_on;           /* protected by c->lock */
+	bool stopping;             /* protected by c->lock */
+	struct cache_op *ops;      /* protected by c->lock */
+	struct cache_event *events, **events_tail; /* protected by c->lock */
+	struct cache_oprec *recs;  /* protected by c->lock */
+	size_t n_recs;             /* protected by c->lock */
+	unsigned long op_seq;      /* protected by c->lock */
+	void (*notify)(void *, const char *, unsigned); /* protected by
+							   c->lock */
+	void *notify_ctx;          /* protected by c->lock */
 };
 
 /* The backend's clock (CLOCK_MONOTONIC when it has none). */
 double cache_now(const struct cache *c);
+
+/* true for the errors worth waiting out (unreachable, timeout, ...). */
+bool cache_transient(enum az_err rc);
+
+/*
+ * Called with c->lock held: a drop or a mutation. Bumps c->gen and
+ * detaches c->flight, so nothing fetched before lands as current.
+ */
+void cache_bump_locked(struct cache *c);
+
+/*
+ * Called with c->lock held, on a listing nobody else holds yet (refs 1,
+ * its items unshared): apply the operation records (ops.c). May replace
+ * *l (on success the old one is put).
+ */
+void cache_overlay_locked(struct cache *c, struct cache_listing **l);
+
+/*
+ * Re-read @name after a mutation (called with no lock held): bump the
+ * generation, GET, install the answer copy-on-write (or mark the
+ * listing stale when another change intervened) and queue the
+ * notification. The record of @name (if any) is applied, so a running
+ * create or delete shows Creating or Deleting at once.
+ */
+void cache_reread(struct cache *c, const char *name);
+
+/* Called with c->lock held: queue a notification for the tracker. */
+void cache_event_locked(struct cache *c, const char *name, unsigned what);
+
+/* Called with c->lock held: start the tracker if it is not running. */
+int cache_tracker_start_locked(struct cache *c);
+
+/* Stop the tracker and free what it held (cache_free; no lock held). */
+void cache_tracker_stop(struct cache *c);
+
+/* Called with c->lock held: the record of @name, or NULL. */
+struct cache_oprec *cache_oprec_find_locked(struct cache *c,
+					    const char *name);
+/*
+ * Called with c->lock held: operation @seq on @name ended with @rc (and
+ * @err); a record a later operation wrote is left alone.
+ */
+void cache_oprec_end_locked(struct cache *c, const char *name,
+			    unsigned long seq, enum az_err rc,
+			    const struct az_error *err);
+/* Called with c->lock held: forget @name's record if @seq wrote it. */
+void cache_oprec_remove_locked(struct cache *c, const char *name,
+			       unsigned long seq);
+void cache_oprecs_free(struct cache *c);
+
+/*
+ * Seconds until the next poll: Azure's Retry-After when it gave one,
+ * else twice @prev; always within 1 to 30 s.
+ */
+double cache_poll_delay(double retry_after, double prev);
 
 /* An item owning *comp's fields (moved: *comp is left zeroed); NULL: OOM. */
 struct cache_item *cache_item_new(struct az_compute *comp);

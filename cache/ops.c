@@ -1,0 +1,427 @@
+/**
+ * @file
+ * Writes: cache_operate(), the records of the last operation on each
+ * instance, and re-reading one instance into the listing copy on write.
+ *
+ * DESIGN
+ *
+ * cache_operate() runs in a FUSE request handler. It asks the backend
+ * (no lock held) and, only once Azure has accepted, records the
+ * operation, re-reads the instance and queues the operation for the
+ * tracker (tracker.c). A refusal changes nothing. cache_reread() runs
+ * there and in the tracker thread when an operation ends; it bumps the
+ * generation before its GET, so any fetch that began earlier (and may
+ * carry the old state) is not installed, and after the GET installs the
+ * instance only if the generation is still its own; if another drop or
+ * mutation came in between it marks the listing stale instead, so the
+ * next question fetches everything afresh. Notifications are queued
+ * under c->lock and delivered by the tracker thread, never here.
+ *
+ * Records (c->recs, protected by c->lock) keep what fs/ shows in the
+ * `operation` and `errors` files when Azure does not say it (no
+ * lastOperation, or an older one; an operation's error that only the
+ * status URL reported). They are applied to every instance the cache
+ * installs, from a list or a GET, before anyone else can see it.
+ */
+#include "cache/cache.h"
+#include "cache/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "util/log.h"
+
+#define POLL_FIRST 2.0      /* first wait when Azure gives no Retry-After */
+#define GIVE_UP (30 * 60.0) /* stop tracking an operation after this */
+
+const char *cache_verb_name(enum cache_verb v)
+{
+	switch (v) {
+	case CACHE_START:
+		return "Start";
+	case CACHE_STOP:
+		return "Stop";
+	case CACHE_RESTART:
+		return "Restart";
+	case CACHE_RESIZE:
+		return "Resize";
+	case CACHE_CREATE:
+		return "Create";
+	case CACHE_DELETE:
+		return "Delete";
+	}
+	return "Unknown";
+}
+
+static void utc_now(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Replace *dst by a copy of @v; on failure *dst is left as it was. */
+static void set_str(char **dst, const char *v)
+{
+	char *s = v ? strdup(v) : NULL;
+
+	if (v && !s)
+		return;
+	free(*dst);
+	*dst = s;
+}
+
+struct cache_oprec *cache_oprec_find_locked(struct cache *c,
+					    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_recs; i++)
+		if (!strcasecmp(c->recs[i].name, name))
+			return &c->recs[i];
+	return NULL;
+}
+
+/* Called with c->lock held: a fresh "InProgress" record for @name. */
+static struct cache_oprec *oprec_begin_locked(struct cache *c,
+					      const char *name,
+					      enum cache_verb v)
+{
+	struct cache_oprec *r = cache_oprec_find_locked(c, name), *nr;
+
+	if (!r) {
+		nr = realloc(c->recs, (c->n_recs + 1) * sizeof(*nr));
+		if (!nr)
+			return NULL;
+		c->recs = nr;
+		r = &c->recs[c->n_recs];
+		memset(r, 0, sizeof(*r));
+		r->name = strdup(name);
+		if (!r->name)
+			return NULL;
+		c->n_recs++;
+	}
+	free(r->error);
+	r->error = NULL;
+	r->verb = v;
+	r->running = true;
+	r->seq = ++c->op_seq;
+	snprintf(r->status, sizeof(r->status), "InProgress");
+	utc_now(r->time, sizeof(r->time));
+	return r;
+}
+
+void cache_oprec_end_locked(struct cache *c, const char *name,
+			    unsigned long seq, enum az_err rc,
+			    const struct az_error *err)
+{
+	struct cache_oprec *r = cache_oprec_find_locked(c, name);
+	char line[700];
+
+	if (!r || r->seq != seq)
+		return; /* a later operation owns the record now */
+	r->running = false;
+	if (rc == AZ_OK) {
+		snprintf(r->status, sizeof(r->status), "Succeeded");
+		return;
+	}
+	snprintf(r->status, sizeof(r->status), "%sFailed",
+		 cache_verb_name(r->verb));
+	snprintf(line, sizeof(line), "%s: %s\n",
+		 err->arm_code[0] ? err->arm_code : az_strerror(rc),
+		 err->message[0] ? err->message : az_strerror(rc));
+	set_str(&r->error, line);
+}
+
+void cache_oprec_remove_locked(struct cache *c, const char *name,
+			       unsigned long seq)
+{
+	struct cache_oprec *r = cache_oprec_find_locked(c, name);
+
+	if (!r || r->seq != seq)
+		return;
+	free(r->name);
+	free(r->error);
+	*r = c->recs[--c->n_recs];
+}
+
+void cache_oprecs_free(struct cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_recs; i++) {
+		free(c->recs[i].name);
+		free(c->recs[i].error);
+	}
+	free(c->recs);
+	c->recs = NULL;
+	c->n_recs = 0;
+}
+
+/* Show @r in @comp, which nobody else sees yet. */
+static void overlay(struct az_compute *comp, const struct cache_oprec *r)
+{
+	size_t a, b;
+	char *s;
+
+	/* Azure's lastOperation wins when it is as recent as ours. */
+	if (!comp->op_time || strncmp(comp->op_time, r->time, 19) < 0) {
+		set_str(&comp->op_name, cache_verb_name(r->verb));
+		set_str(&comp->op_status, r->status);
+		set_str(&comp->op_time, r->time);
+	}
+	if (r->running && r->verb == CACHE_CREATE && !comp->state)
+		set_str(&comp->state, "Creating");
+	if (r->running && r->verb == CACHE_DELETE)
+		set_str(&comp->state, "Deleting");
+	if (r->error && !(comp->errors && strstr(comp->errors, r->error))) {
+		a = comp->errors ? strlen(comp->errors) : 0;
+		b = strlen(r->error);
+		s = malloc(a + b + 1);
+		if (!s)
+			return;
+		memcpy(s, comp->errors ? comp->errors : "", a);
+		memcpy(s + a, r->error, b + 1);
+		free(comp->errors);
+		comp->errors = s;
+	}
+}
+
+/* What a create shows before Azure lists it. */
+static int synthesize(struct az_compute *comp, const char *name)
+{
+	memset(comp, 0, sizeof(*comp));
+	comp->name = strdup(name);
+	comp->compute_type = strdup("ComputeInstance");
+	comp->provisioning_state = strdup("Creating");
+	comp->state = strdup("Creating");
+	if (!comp->name || !comp->compute_type || !comp->provisioning_state ||
+	    !comp->state) {
+		az_compute_free(comp);
+		return -1;
+	}
+	return 0;
+}
+
+void cache_overlay_locked(struct cache *c, struct cache_listing **l)
+{
+	struct cache_listing *nl;
+	struct cache_item *it;
+	struct az_compute comp;
+	size_t i;
+	long at;
+
+	for (i = 0; i < c->n_recs; i++) {
+		const struct cache_oprec *r = &c->recs[i];
+
+		at = cache_listing_find(*l, r->name);
+		if (at >= 0) {
+			overlay(&(*l)->items[at]->comp, r);
+			continue;
+		}
+		if (!r->running || r->verb != CACHE_CREATE)
+			continue;
+		/* Accepted but not listed yet: show it Creating. */
+		if (synthesize(&comp, r->name))
+			continue;
+		overlay(&comp, r);
+		it = cache_item_new(&comp);
+		nl = it ? cache_listing_with(*l, r->name, it) : NULL;
+		cache_item_put(it);
+		if (nl) {
+			cache_listing_put(*l);
+			*l = nl;
+		}
+	}
+}
+
+void cache_reread(struct cache *c, const char *name)
+{
+	struct cache_listing *nl, *old = NULL;
+	struct cache_oprec *r;
+	struct cache_item *it = NULL;
+	struct az_compute comp;
+	struct az_error err;
+	enum az_err rc;
+	const char *ename = name;
+	bool had, present;
+	unsigned what;
+	uint64_t gen;
+	long at;
+
+	pthread_mutex_lock(&c->lock);
+	cache_bump_locked(c);
+	gen = c->gen;
+	c->stats.get_fetches++;
+	pthread_mutex_unlock(&c->lock);
+
+	/* Unlocked: the network. */
+	memset(&comp, 0, sizeof(comp));
+	memset(&err, 0, sizeof(err));
+	rc = c->be.get(c->be.ctx, name, &comp, &err);
+	if (rc == AZ_OK && !az_compute_is_instance(&comp)) {
+		az_compute_free(&comp);
+		rc = AZ_ERR_NOT_FOUND;
+	}
+
+	pthread_mutex_lock(&c->lock);
+	at = cache_listing_find(c->cur, name);
+	had = at >= 0;
+	if (had) /* stays alive in c->cur or old until we unlock */
+		ename = c->cur->items[at]->comp.name;
+	r = cache_oprec_find_locked(c, name);
+	if (rc == AZ_ERR_NOT_FOUND && r && r->running &&
+	    r->verb == CACHE_CREATE && !synthesize(&comp, name))
+		rc = AZ_OK;
+	if (rc != AZ_OK && rc != AZ_ERR_NOT_FOUND) {
+		log_warn("cannot read %s after a change: %s", name,
+			 err.message[0] ? err.message : az_strerror(rc));
+		c->cur_stale = true;
+		cache_event_locked(c, ename, CACHE_CHANGED);
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	present = rc == AZ_OK;
+	if (present && r)
+		overlay(&comp, r);
+	if (present)
+		it = cache_item_new(&comp);
+	if (it)
+		ename = it->comp.name; /* as Azure spells it */
+	if (gen != c->gen || !c->cur || (present && !it)) {
+		/* Another change came in between, or no listing: refetch. */
+		c->cur_stale = true;
+	} else {
+		nl = cache_listing_with(c->cur, name, it);
+		if (nl) {
+			old = c->cur;
+			c->cur = nl;
+		} else {
+			c->cur_stale = true;
+		}
+	}
+	what = had || present ? CACHE_CHANGED : 0;
+	if (!had && present)
+		what |= CACHE_ADDED;
+	if (had && !present)
+		what |= CACHE_REMOVED;
+	if (what)
+		cache_event_locked(c, ename, what);
+	pthread_mutex_unlock(&c->lock);
+	cache_item_put(it);
+	cache_listing_put(old);
+	az_compute_free(&comp);
+}
+
+static double first_delay(double retry_after)
+{
+	if (retry_after <= 0)
+		return POLL_FIRST;
+	return cache_poll_delay(retry_after, 0);
+}
+
+/*
+ * PUT overwrites: before a create, make sure no compute (of any type,
+ * listed or not) has the name. Called with no lock held.
+ */
+static enum az_err name_free(struct cache *c, const char *name,
+			     struct az_error *err)
+{
+	struct az_compute comp;
+	enum az_err rc;
+
+	memset(&comp, 0, sizeof(comp));
+	pthread_mutex_lock(&c->lock);
+	c->stats.get_fetches++;
+	pthread_mutex_unlock(&c->lock);
+	rc = c->be.get(c->be.ctx, name, &comp, err);
+	az_compute_free(&comp);
+	if (rc == AZ_ERR_NOT_FOUND) {
+		memset(err, 0, sizeof(*err));
+		return AZ_OK;
+	}
+	if (rc == AZ_OK)
+		return az_fail(err, AZ_ERR_CONFLICT, 0,
+			       "a compute named %s already exists", name);
+	return rc;
+}
+
+enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
+			  const struct cache_op_args *args,
+			  struct az_error *err)
+{
+	struct az_error oerr;
+	struct cache_op *op;
+	void *handle = NULL;
+	double retry_after = 0, now;
+	enum az_err rc;
+	unsigned long seq = 0;
+
+	if (!name || !*name)
+		return az_fail(err, AZ_ERR_INVALID, 0, "empty compute name");
+	if (!c->be.operate)
+		return az_fail(err, AZ_ERR_INVALID, 0,
+			       "this backend cannot change computes");
+	if ((v == CACHE_RESIZE || v == CACHE_CREATE) &&
+	    (!args || !args->vm_size || !*args->vm_size))
+		return az_fail(err, AZ_ERR_INVALID, 0, "no vm size given");
+	op = calloc(1, sizeof(*op));
+	if (op)
+		op->name = strdup(name);
+	pthread_mutex_lock(&c->lock);
+	rc = op && op->name && !cache_tracker_start_locked(c) ? AZ_OK :
+		AZ_ERR_NOMEM;
+	pthread_mutex_unlock(&c->lock);
+	if (rc != AZ_OK) {
+		if (op)
+			free(op->name);
+		free(op);
+		return az_fail(err, rc, 0, "cannot track operations");
+	}
+
+	/* Unlocked: the network. */
+	memset(&oerr, 0, sizeof(oerr));
+	rc = v == CACHE_CREATE ? name_free(c, name, &oerr) : AZ_OK;
+	if (rc == AZ_OK)
+			rc = c->be.operate(c->be.ctx, name, v, args, &handle,
+				   &retry_after, &oerr);
+	if (rc != AZ_OK) {
+		if (oerr.code == AZ_OK)
+			oerr.code = rc;
+		log_warn("cannot %s %s: %s", cache_verb_name(v), name,
+			 oerr.message[0] ? oerr.message : az_strerror(rc));
+		if (err)
+			*err = oerr;
+		free(op->name);
+		free(op);
+		return rc;
+	}
+	log_info("%s %s: accepted by azure", cache_verb_name(v), name);
+
+	pthread_mutex_lock(&c->lock);
+	c->stats.ops_started++;
+	if (oprec_begin_locked(c, name, v))
+		seq = c->op_seq;
+	pthread_mutex_unlock(&c->lock);
+
+	cache_reread(c, name);
+
+	now = cache_now(c);
+	op->verb = v;
+	op->seq = seq;
+	op->handle = handle;
+	op->delay = first_delay(retry_after);
+	op->due = now + op->delay;
+	op->deadline = now + GIVE_UP;
+	pthread_mutex_lock(&c->lock);
+	op->next = c->ops;
+	c->ops = op;
+	pthread_cond_broadcast(&c->work);
+	pthread_mutex_unlock(&c->lock);
+	return AZ_OK;
+}

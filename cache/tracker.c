@@ -1,0 +1,376 @@
+/**
+ * @file
+ * The tracker: one thread per cache that polls the operations Azure has
+ * accepted and delivers the notifications of what changed.
+ *
+ * DESIGN
+ *
+ * The thread starts with the first cache_operate() (so after the driver
+ * daemonized) and runs until cache_free(). It sleeps on c->work (with
+ * c->lock) until the earliest poll is due, an operation or a notification
+ * is queued, or the cache is stopping. c->ops and c->events are
+ * protected by c->lock; an operation being polled is marked busy and
+ * stays in c->ops, and only this thread unlinks or frees operations.
+ *
+ * A poll, the re-read when an operation ends (cache_reread) and the
+ * notify callback all run with c->lock released: each may block for
+ * seconds (the network; libfuse's notify calls). Notifications are
+ * delivered in the order they were queued, and only here: the libfuse
+ * rule is that a request handler must never invalidate.
+ *
+ * Polling: the backend's handle (Azure-AsyncOperation, else Location,
+ * chosen by the client) when there is one; otherwise, or when polling
+ * the handle fails for good, the resource itself (GET: gone for a
+ * delete, a final provisioningState for a create, a state that is not
+ * transitional for the rest). Waits honor Retry-After within 1 to 30 s;
+ * without it they double from 2 s. After 30 minutes the tracker gives up
+ * and reads the instance as it is.
+ */
+#include "cache/cache.h"
+#include "cache/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/log.h"
+
+#define POLL_MIN 1.0
+#define POLL_MAX 30.0
+
+double cache_poll_delay(double retry_after, double prev)
+{
+	double d = retry_after > 0 ? retry_after : prev * 2;
+
+	if (d < POLL_MIN)
+		d = POLL_MIN;
+	if (d > POLL_MAX)
+		d = POLL_MAX;
+	return d;
+}
+
+void cache_event_locked(struct cache *c, const char *name, unsigned what)
+{
+	struct cache_event *ev = calloc(1, sizeof(*ev));
+
+	if (ev)
+		ev->name = strdup(name);
+	if (!ev || !ev->name) {
+		log_error("out of memory queueing a notification for %s",
+			  name);
+		free(ev);
+		return;
+	}
+	ev->what = what;
+	*c->events_tail = ev;
+	c->events_tail = &ev->next;
+	pthread_cond_broadcast(&c->work);
+}
+
+static void free_events(struct cache_event *ev)
+{
+	struct cache_event *next;
+
+	for (; ev; ev = next) {
+		next = ev->next;
+		free(ev->name);
+		free(ev);
+	}
+}
+
+/*
+ * Called with c->lock held; returns with it held, having released it
+ * while the callback ran.
+ */
+static void deliver_locked(struct cache *c)
+{
+	void (*fn)(void *, const char *, unsigned) = c->notify;
+	void *ctx = c->notify_ctx;
+	struct cache_event *ev = c->events, *e;
+
+	c->events = NULL;
+	c->events_tail = &c->events;
+	pthread_mutex_unlock(&c->lock);
+	for (e = ev; e; e = e->next) {
+		log_debug("notify %s: %#x", e->name, e->what);
+		if (fn)
+			fn(ctx, e->name, e->what);
+	}
+	free_events(ev);
+	pthread_mutex_lock(&c->lock);
+}
+
+static bool transitional(const char *state)
+{
+	static const char *const busy[] = {
+		"Creating", "Deleting", "Starting", "Stopping", "Restarting",
+		"Resizing", "SettingUp", "UserSettingUp",
+	};
+	size_t i;
+
+	if (!state)
+		return false;
+	for (i = 0; i < sizeof(busy) / sizeof(busy[0]); i++)
+		if (!strcasecmp(state, busy[i]))
+			return true;
+	return false;
+}
+
+/* One look at the resource itself, for an operation with no handle. */
+static enum az_err watch(struct cache *c, struct cache_op *op, bool *done,
+			 struct az_error *err)
+{
+	struct az_compute comp;
+	const char *ps;
+	enum az_err rc;
+
+	memset(&comp, 0, sizeof(comp));
+	pthread_mutex_lock(&c->lock);
+	c->stats.get_fetches++;
+	pthread_mutex_unlock(&c->lock);
+	rc = c->be.get(c->be.ctx, op->name, &comp, err);
+	*done = false;
+	if (rc == AZ_ERR_NOT_FOUND) {
+		/* Gone: a delete's success; a create not visible yet. */
+		*done = op->verb != CACHE_CREATE;
+		return op->verb == CACHE_DELETE ? AZ_OK : rc;
+	}
+	if (rc != AZ_OK)
+		return rc;
+	ps = comp.provisioning_state ? comp.provisioning_state : "";
+	if (!strcasecmp(ps, "Failed") || !strcasecmp(ps, "Canceled")) {
+		*done = true;
+		rc = az_fail(err, AZ_ERR_CONFLICT, 0, "%s ended %s",
+			     cache_verb_name(op->verb), ps);
+	} else if (op->verb == CACHE_CREATE) {
+		*done = !strcasecmp(ps, "Succeeded");
+	} else if (op->verb != CACHE_DELETE) {
+		*done = !transitional(comp.state);
+	}
+	az_compute_free(&comp);
+	return rc;
+}
+
+/* Called with c->lock held: unlink @op from c->ops. */
+static void unlink_op_locked(struct cache *c, struct cache_op *op)
+{
+	struct cache_op **p;
+
+	for (p = &c->ops; *p; p = &(*p)->next) {
+		if (*p == op) {
+			*p = op->next;
+			return;
+		}
+	}
+}
+
+static void drop_handle(struct cache *c, struct cache_op *op)
+{
+	if (op->handle && c->be.op_free)
+		c->be.op_free(c->be.ctx, op->handle);
+	op->handle = NULL;
+}
+
+static void free_op(struct cache *c, struct cache_op *op)
+{
+	drop_handle(c, op);
+	free(op->name);
+	free(op);
+}
+
+/* The operation ended (@rc: how): record it, re-read, tell. */
+static void finish(struct cache *c, struct cache_op *op, enum az_err rc,
+		   const struct az_error *err)
+{
+	const char *verb = cache_verb_name(op->verb);
+
+	if (rc == AZ_OK)
+		log_info("%s %s: succeeded", verb, op->name);
+	else
+		log_warn("%s %s failed: %s", verb, op->name,
+			 err->message[0] ? err->message : az_strerror(rc));
+	pthread_mutex_lock(&c->lock);
+	if (rc != AZ_OK)
+		c->stats.ops_failed++;
+	if (rc == AZ_OK && op->verb == CACHE_DELETE)
+		cache_oprec_remove_locked(c, op->name, op->seq);
+	else
+		cache_oprec_end_locked(c, op->name, op->seq, rc, err);
+	pthread_mutex_unlock(&c->lock);
+	cache_reread(c, op->name);
+	pthread_mutex_lock(&c->lock);
+	unlink_op_locked(c, op);
+	pthread_mutex_unlock(&c->lock);
+	free_op(c, op);
+}
+
+/* Poll @op once (called with no lock held; @op is marked busy). */
+static void step(struct cache *c, struct cache_op *op)
+{
+	struct az_error err;
+	double retry_after = 0, start, now;
+	bool done = false;
+	enum az_err rc;
+
+	memset(&err, 0, sizeof(err));
+	start = cache_now(c); /* Retry-After counts from the request */
+	pthread_mutex_lock(&c->lock);
+	c->stats.polls++;
+	pthread_mutex_unlock(&c->lock);
+	if (op->handle)
+		rc = c->be.poll(c->be.ctx, op->handle, &done, &retry_after,
+				&err);
+	else
+		rc = watch(c, op, &done, &err);
+	if (rc != AZ_OK && err.code == AZ_OK)
+		err.code = rc;
+	now = cache_now(c);
+
+	if (!done && rc != AZ_OK && !cache_transient(rc) && op->handle) {
+		log_warn("cannot poll %s of %s (%s); watching the instance",
+			 cache_verb_name(op->verb), op->name,
+			 err.message[0] ? err.message : az_strerror(rc));
+		drop_handle(c, op);
+	} else if (!done && rc != AZ_OK && !cache_transient(rc)) {
+		done = true;
+	}
+	if (!done && now >= op->deadline) {
+		done = true;
+		rc = az_fail(&err, AZ_ERR_TIMEOUT, 0,
+			     "gave up waiting for the operation to end");
+	}
+	if (done) {
+		finish(c, op, rc, &err);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	op->delay = cache_poll_delay(retry_after, op->delay);
+	op->due = start + op->delay;
+	op->busy = false;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Called with c->lock held: the next operation to poll, or NULL. */
+static struct cache_op *earliest_locked(struct cache *c)
+{
+	struct cache_op *op, *best = NULL;
+
+	for (op = c->ops; op; op = op->next)
+		if (!op->busy && (!best || op->due < best->due))
+			best = op;
+	return best;
+}
+
+static void wait_locked(struct cache *c, double secs)
+{
+	struct timespec ts;
+	long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)secs;
+	ns = ts.tv_nsec + (long)((secs - (double)(time_t)secs) * 1e9);
+	ts.tv_sec += ns / 1000000000L;
+	ts.tv_nsec = ns % 1000000000L;
+	pthread_cond_timedwait(&c->work, &c->lock, &ts);
+}
+
+static void *tracker_main(void *arg)
+{
+	struct cache *c = arg;
+	struct cache_op *op;
+	double now;
+
+	pthread_mutex_lock(&c->lock);
+	while (!c->stopping) {
+		if (c->events) {
+			deliver_locked(c);
+			continue;
+		}
+		op = earliest_locked(c);
+		now = cache_now(c);
+		if (op && op->due <= now) {
+			op->busy = true;
+			pthread_mutex_unlock(&c->lock);
+			step(c, op);
+			pthread_mutex_lock(&c->lock);
+		} else if (op) {
+			wait_locked(c, op->due - now < POLL_MAX ?
+				    op->due - now : POLL_MAX);
+		} else {
+			pthread_cond_wait(&c->work, &c->lock);
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+int cache_tracker_start_locked(struct cache *c)
+{
+	int e;
+
+	if (c->tracker_on)
+		return 0;
+	e = pthread_create(&c->tracker, NULL, tracker_main, c);
+	if (e) {
+		log_error("cannot start the operation tracker: %s",
+			  strerror(e));
+		return -1;
+	}
+	c->tracker_on = true;
+	return 0;
+}
+
+void cache_tracker_stop(struct cache *c)
+{
+	struct cache_op *op, *next;
+	bool on;
+
+	pthread_mutex_lock(&c->lock);
+	c->stopping = true;
+	pthread_cond_broadcast(&c->work);
+	on = c->tracker_on;
+	pthread_mutex_unlock(&c->lock);
+	if (on)
+		pthread_join(c->tracker, NULL);
+
+	/* Alone now. */
+	for (op = c->ops; op; op = next) {
+		next = op->next;
+		free_op(c, op);
+	}
+	c->ops = NULL;
+	free_events(c->events);
+	c->events = NULL;
+	c->events_tail = &c->events;
+	cache_oprecs_free(c);
+}
+
+void cache_set_notify(struct cache *c,
+		      void (*fn)(void *ctx, const char *name, unsigned what),
+		      void *ctx)
+{
+	pthread_mutex_lock(&c->lock);
+	c->notify = fn;
+	c->notify_ctx = ctx;
+	pthread_mutex_unlock(&c->lock);
+}
+
+size_t cache_pending(struct cache *c)
+{
+	struct cache_op *op;
+	size_t n = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (op = c->ops; op; op = op->next)
+		n++;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+void cache_wake(struct cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	pthread_cond_broadcast(&c->work);
+	pthread_mutex_unlock(&c->lock);
+}
