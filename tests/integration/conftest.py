@@ -67,5 +67,8 @@ def tls_pair():
 
 def sh(cmd, **kw):
     """Run a shell command line the way a user would; returns the result."""
+    # bash, as users have it: its echo names the errno of a failed write
+    # ("echo: write error: Device or resource busy"); dash's does not
     return subprocess.run(cmd, shell=True, capture_output=True, text=True,
+                          executable="/bin/bash",
                           timeout=kw.pop("timeout", 60), **kw)

@@ -130,18 +130,18 @@ def test_unreachable_backend_is_eio(ws):
 def test_mkdir_then_rmdir_leaves_the_listing(ws):
     emu, m = ws
     before = sorted(os.listdir(m.path))
-    r = sh("mkdir %s/ci-carol" % m.path)
+    r = sh("mkdir %s/ci-zed" % m.path)
     assert r.returncode == 0, r.stderr
-    assert "ci-carol" in os.listdir(m.path)
-    assert state(m, "ci-carol") == "Creating\n"
-    settle(m, "ci-carol", "Running", ["Creating"])
-    assert "ci-carol" in emu.instances()
-    r = sh("rmdir %s/ci-carol" % m.path)
+    assert "ci-zed" in os.listdir(m.path)
+    assert state(m, "ci-zed") == "Creating\n"
+    settle(m, "ci-zed", "Running", ["Creating"])
+    assert "ci-zed" in emu.instances()
+    r = sh("rmdir %s/ci-zed" % m.path)
     assert r.returncode == 0, r.stderr
-    wait_for(lambda: "ci-carol" not in os.listdir(m.path), timeout=15,
-             what="ci-carol to go")
+    wait_for(lambda: "ci-zed" not in os.listdir(m.path), timeout=15,
+             what="ci-zed to go")
     assert sorted(os.listdir(m.path)) == before
-    assert "ci-carol" not in emu.instances()
+    assert "ci-zed" not in emu.instances()
 
 
 def test_rm_r_deletes_an_instance(ws):
