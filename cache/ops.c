@@ -393,15 +393,13 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 	if (rc != AZ_OK) {
 		if (oerr.code == AZ_OK)
 			oerr.code = rc;
-		log_warn("cannot %s %s: %s", cache_verb_name(v), name,
-			 oerr.message[0] ? oerr.message : az_strerror(rc));
+		/* the client logged Azure's answer, with its code */
 		if (err)
 			*err = oerr;
 		free(op->name);
 		free(op);
 		return rc;
 	}
-	log_info("%s %s: accepted by azure", cache_verb_name(v), name);
 
 	pthread_mutex_lock(&c->lock);
 	c->stats.ops_started++;
