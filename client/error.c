@@ -5,6 +5,7 @@
  */
 #include "client/error.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,4 +66,15 @@ enum az_err az_fail(struct az_error *err, enum az_err code, long http_status,
 			 az_strerror(code));
 	}
 	return code;
+}
+
+void az_copy_clean(char *dst, size_t n, const char *s)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	for (i = 0; s && s[i] && i + 1 < n; i++)
+		dst[i] = iscntrl((unsigned char)s[i]) ? ' ' : s[i];
+	dst[i] = '\0';
 }

@@ -7,6 +7,8 @@
 #ifndef COMPUTEFS_CLIENT_ERROR_H
 #define COMPUTEFS_CLIENT_ERROR_H
 
+#include <stddef.h>
+
 enum az_err {
 	AZ_OK = 0,
 	AZ_ERR_NOT_FOUND,     /* 404, ResourceNotFound, or absent from a listing */
@@ -35,6 +37,13 @@ struct az_error {
 
 /* A short lowercase description of @e ("not found", "throttled"). */
 const char *az_strerror(enum az_err e);
+
+/*
+ * Copy server-given text @s into @dst (size @n, always NUL-terminated),
+ * control characters (newlines, escapes) as spaces, so that it stays one
+ * harmless line in a log, a file or a message.
+ */
+void az_copy_clean(char *dst, size_t n, const char *s);
 
 /* Fill @err (may be NULL) and return @code. printf-style message. */
 enum az_err az_fail(struct az_error *err, enum az_err code, long http_status,

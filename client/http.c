@@ -43,6 +43,7 @@
 #define TOKEN_MAX 16384
 #define HEADER_MAX 16384 /* longest Location we keep (ARM: >= 4 KB) */
 #define SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
+#define TIMEOUT_ENV "COMPUTEFS_HTTP_TIMEOUT_MS" /* see env_ms() */
 
 struct az_http {
 	struct az_http_opts o;
@@ -174,6 +175,26 @@ static enum az_err setup_ca(struct az_http *h, const char *ca_file,
 	return AZ_OK;
 }
 
+/*
+ * A positive number of milliseconds from environment variable @name, else
+ * @dflt. Hidden, for tests that need a short timeout (a server slower
+ * than the timeout must not make a test run for minutes).
+ */
+static long env_ms(const char *name, long dflt)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return dflt;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v <= 0 || v > 3600000L)
+		return dflt;
+	return v;
+}
+
 struct az_http *az_http_new(const struct az_http_opts *o,
 			    struct az_error *err)
 {
@@ -196,7 +217,7 @@ struct az_http *az_http_new(const struct az_http_opts *o,
 	if (h->o.connect_timeout_ms <= 0)
 		h->o.connect_timeout_ms = 10000;
 	if (h->o.total_timeout_ms <= 0)
-		h->o.total_timeout_ms = 30000;
+		h->o.total_timeout_ms = env_ms(TIMEOUT_ENV, 30000);
 	if (h->o.max_retries < 0)
 		h->o.max_retries = 3;
 	if (h->o.max_wait_ms <= 0)
@@ -375,6 +396,15 @@ static enum az_err setup_easy(struct az_http *h, CURL *c,
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, cto);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->o.total_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	/*
+	 * libcurl silently sends a request again when a reused connection
+	 * turns out dead before any reply: fine for GET, not for a POST
+	 * (start, stop...) that the server may have acted on. Those go on a
+	 * connection of their own; az_retry_transport() decides alone.
+	 */
+	if (strcasecmp(r->method, "POST") == 0 ||
+	    strcasecmp(r->method, "PATCH") == 0)
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "computefs/" COMPUTEFS_VERSION);

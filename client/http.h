@@ -26,7 +26,8 @@
 struct az_http_opts {
 	const char *ca_file;     /* extra CA bundle added to the system's */
 	long connect_timeout_ms; /* 0: 10 s */
-	long total_timeout_ms;   /* per attempt; 0: 30 s */
+	long total_timeout_ms;   /* per attempt; 0: $COMPUTEFS_HTTP_TIMEOUT_MS
+				    (hidden, for tests), else 30 s */
 	int max_retries;         /* -1: 3 */
 	long max_wait_ms;        /* cap on one wait; 0: AZ_HTTP_MAX_WAIT_MS */
 };

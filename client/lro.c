@@ -125,12 +125,13 @@ static void op_error(const cJSON *root, const char *path,
 	const cJSON *e = js_object(root, path);
 	const char *code = js_str(e, "code"), *msg = js_str(e, "message");
 
-	az_fail(err, AZ_ERR_CONFLICT, 0, "operation %s%s%s",
-		az_lro_state_name(st), msg ? ": " : "", msg ? msg : "");
+	az_fail(err, AZ_ERR_CONFLICT, 0, "operation %s",
+		az_lro_state_name(st));
+	/* Azure's text, one line: it ends up in NAME/errors and the log */
 	if (err && code)
-		snprintf(err->arm_code, sizeof(err->arm_code), "%s", code);
+		az_copy_clean(err->arm_code, sizeof(err->arm_code), code);
 	if (err && msg)
-		snprintf(err->message, sizeof(err->message), "%s", msg);
+		az_copy_clean(err->message, sizeof(err->message), msg);
 }
 
 enum az_err az_lro_parse_status(const char *body, size_t len,

@@ -224,16 +224,6 @@ enum az_err az_curl_err(CURLcode code)
 	}
 }
 
-/* Copy @s into @dst (size @n), control characters as spaces. */
-static void copy_clean(char *dst, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < n; i++)
-		dst[i] = iscntrl((unsigned char)s[i]) ? ' ' : s[i];
-	dst[i] = '\0';
-}
-
 void az_http_error_from_body(long status, const char *body, size_t len,
 			     struct az_error *err)
 {
@@ -260,9 +250,9 @@ void az_http_error_from_body(long status, const char *body, size_t len,
 		}
 	}
 	if (code && *code)
-		copy_clean(err->arm_code, sizeof(err->arm_code), code);
+		az_copy_clean(err->arm_code, sizeof(err->arm_code), code);
 	if (msg && *msg)
-		copy_clean(err->message, sizeof(err->message), msg);
+		az_copy_clean(err->message, sizeof(err->message), msg);
 	else if (code && *code)
 		snprintf(err->message, sizeof(err->message), "HTTP %ld: %s",
 			 status, err->arm_code);

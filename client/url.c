@@ -7,6 +7,7 @@
 #include "client/http.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,10 +103,15 @@ bool az_url_same_origin(const char *a, const char *b)
 
 void az_url_for_log(const char *url, char *buf, size_t len)
 {
-	size_t n = strcspn(url ? url : "", "?#");
+	size_t n = strcspn(url ? url : "", "?#"), i;
+	char *p;
 
 	snprintf(buf, len, "%.*s%s", (int)(n > 300 ? 300 : n), url ? url : "",
 		 n > 300 ? "..." : "");
+	/* a server-given link may hold anything: keep the line one line */
+	for (p = buf, i = 0; i < len && *p; p++, i++)
+		if (iscntrl((unsigned char)*p))
+			*p = ' ';
 }
 
 char *az_url_escape(const char *s)
