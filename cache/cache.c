@@ -30,7 +30,7 @@
  * the mutation, and the next question fetches afresh.
  *
  * Failure. A transient backend error (unreachable, timeout, throttled,
- * server) with a listing younger than ttl + stale_max serves that listing
+ * server, malformed reply) with a listing younger than ttl + stale_max serves that listing
  * (stats.degraded). While failing, the backend is asked at most once per
  * c->retry seconds; questions in between are answered from memory: the
  * old listing while it is within the bound, else the last error. Other
@@ -117,6 +117,7 @@ bool cache_transient(enum az_err rc)
 	case AZ_ERR_TIMEOUT:
 	case AZ_ERR_THROTTLED:
 	case AZ_ERR_SERVER:
+	case AZ_ERR_PROTOCOL: /* a malformed reply: the server's trouble */
 		return true;
 	case AZ_OK:
 	case AZ_ERR_NOT_FOUND:
@@ -125,7 +126,6 @@ bool cache_transient(enum az_err rc)
 	case AZ_ERR_FORBIDDEN:
 	case AZ_ERR_BAD_REQUEST:
 	case AZ_ERR_TLS:
-	case AZ_ERR_PROTOCOL:
 	case AZ_ERR_NO_CREDENTIAL:
 	case AZ_ERR_INVALID:
 	case AZ_ERR_NOMEM:
@@ -232,7 +232,8 @@ static void land(struct cache *c, struct cache_flight *f,
 			f->stale = true;
 			f->rc = AZ_OK;
 		} else {
-			c->stats.degraded = false;
+			/* failing past the bound: still not healthy */
+			c->stats.degraded = true;
 			f->rc = rc;
 			f->err = *ferr;
 		}
@@ -307,7 +308,7 @@ enum az_err cache_list(struct cache *c, struct cache_listing **out,
 			*out = cache_listing_ref(c->cur);
 			rc = AZ_OK;
 		} else {
-			c->stats.degraded = false;
+			c->stats.degraded = true; /* and past the bound */
 			set_err(err, &c->stats.last_error);
 			rc = c->stats.last_error.code;
 		}
