@@ -22,8 +22,20 @@ def echo(m, text, path):
     return r.returncode, r.stderr
 
 
-def settle(m, name, final, allowed, timeout=15):
-    """Poll state until @final, failing on anything outside @allowed."""
+# The emulator completes an operation OP seconds after accepting it and
+# asks for polls every RETRY seconds (Retry-After); computefs must show
+# the final state within one poll interval of that, plus a little slack
+# for the re-read and the machine.
+RETRY = 1.0
+SLACK = 1.5
+
+
+def settle(m, name, final, allowed, timeout=15, since=None):
+    """Poll state until @final, failing on anything outside @allowed.
+
+    With @since (when the write returned), also check that @final came
+    within one poll interval of the emulator completing the operation.
+    """
     seen = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -32,6 +44,9 @@ def settle(m, name, final, allowed, timeout=15):
             seen.append(s)
         assert s in allowed + [final], seen
         if s == final:
+            if since is not None:
+                took = time.monotonic() - since
+                assert took < OP + RETRY + SLACK, (final, took)
             return seen
         time.sleep(0.05)
     raise AssertionError("never reached %s: %s" % (final, seen))
@@ -55,8 +70,9 @@ def test_verbs_on_a_running_instance(ws, verb, start, mid, final):
     rc, err = echo(m, verb, "ci-alice/control")
     assert rc == 0, err
     assert time.monotonic() - t0 < OP  # returns once Azure accepted
+    done = time.monotonic()
     assert state(m, "ci-alice") == mid + "\n"
-    seen = settle(m, "ci-alice", final, [mid])
+    seen = settle(m, "ci-alice", final, [mid], since=done)
     assert seen[0] == mid
     with open(os.path.join(m.path, "ci-alice", "operation")) as f:
         op = f.read().split()
@@ -67,9 +83,10 @@ def test_start_a_stopped_instance_location_polling(ws):
     emu, m = ws
     assert state(m, "ci-bob") == "Stopped\n"
     rc, err = echo(m, " START ", "ci-bob/control")
+    done = time.monotonic()
     assert rc == 0, err
     assert state(m, "ci-bob") == "Starting\n"
-    settle(m, "ci-bob", "Running", ["Starting"])
+    settle(m, "ci-bob", "Running", ["Starting"], since=done)
     with open(os.path.join(m.path, "ci-bob", "ssh")) as f:
         assert f.read().startswith(("Host ci-bob\n", "# ci-bob: SSH access"))
 
@@ -77,9 +94,10 @@ def test_start_a_stopped_instance_location_polling(ws):
 def test_resize_a_stopped_instance(ws):
     emu, m = ws
     rc, err = echo(m, "Standard_E4s_v3", "ci-bob/size")
+    done = time.monotonic()
     assert rc == 0, err
     assert state(m, "ci-bob") == "Resizing\n"
-    settle(m, "ci-bob", "Stopped", ["Resizing"])
+    settle(m, "ci-bob", "Stopped", ["Resizing"], since=done)
     with open(os.path.join(m.path, "ci-bob", "size")) as f:
         assert f.read() == "Standard_E4s_v3\n"
 
@@ -131,15 +149,19 @@ def test_mkdir_then_rmdir_leaves_the_listing(ws):
     emu, m = ws
     before = sorted(os.listdir(m.path))
     r = sh("mkdir %s/ci-zed" % m.path)
+    done = time.monotonic()
     assert r.returncode == 0, r.stderr
     assert "ci-zed" in os.listdir(m.path)
     assert state(m, "ci-zed") == "Creating\n"
-    settle(m, "ci-zed", "Running", ["Creating"])
+    settle(m, "ci-zed", "Running", ["Creating"], since=done)
     assert "ci-zed" in emu.instances()
     r = sh("rmdir %s/ci-zed" % m.path)
+    done = time.monotonic()
     assert r.returncode == 0, r.stderr
+    assert state(m, "ci-zed") == "Deleting\n"
     wait_for(lambda: "ci-zed" not in os.listdir(m.path), timeout=15,
              what="ci-zed to go")
+    assert time.monotonic() - done < OP + RETRY + SLACK
     assert sorted(os.listdir(m.path)) == before
     assert "ci-zed" not in emu.instances()
 
@@ -243,3 +265,21 @@ def test_reads_racing_a_stop_never_go_back(ws):
         t.join()
     assert errors == []
     assert "Stopping" in seen and seen[-1] == "Stopped"
+
+
+def test_a_failed_operation_lands_in_errors(emu_factory, mount_factory):
+    emu = emu_factory("--instances", "2", "--op-seconds", str(OP),
+                      "--fail-ops", "stop")
+    m = mount_factory(emu)
+    rc, err = echo(m, "stop", "ci-alice/control")
+    assert rc == 0, err  # Azure accepted it; it fails later
+    wait_for(lambda: "Failed" in open(os.path.join(
+        m.path, "ci-alice", "operation")).read(), timeout=15,
+        what="the operation to fail")
+    with open(os.path.join(m.path, "ci-alice", "operation")) as f:
+        assert f.read().split()[:2] == ["Stop", "StopFailed"]
+    with open(os.path.join(m.path, "ci-alice", "errors")) as f:
+        lines = f.read().splitlines()
+    assert lines and all(": " in l for l in lines), lines
+    assert any("warning: " in l and "ci-alice" in l
+               for l in m.unexpected_stderr())
