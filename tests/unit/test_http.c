@@ -238,6 +238,9 @@ static void test_urls(void **state)
 
 	az_url_for_log("https://h/p/x?sig=secret&t=1", buf, sizeof(buf));
 	assert_string_equal(buf, "https://h/p/x");
+	/* a hostile link cannot break a log line or a mount's message */
+	az_url_for_log("https://h/p\nx\x1b[2J\r?q=\n", buf, sizeof(buf));
+	assert_string_equal(buf, "https://h/p x [2J ");
 	s = az_url_escape("ci-alice_1.~ /?&%");
 	assert_string_equal(s, "ci-alice_1.~%20%2F%3F%26%25");
 	free(s);
@@ -306,6 +309,29 @@ static void test_lro_status_body(void **state)
 			 AZ_ERR_PROTOCOL);
 	assert_int_equal(az_lro_parse_status(NULL, 0, &st, NULL),
 			 AZ_ERR_PROTOCOL);
+	/* Azure's text is one line, whatever the server puts in it */
+	b = "{\"status\":\"Failed\",\"error\":{\"code\":\"A\\nB\","
+	    "\"message\":\"one\\ntwo\\u001b[31m\\r\"}}";
+	assert_int_equal(az_lro_parse_status(b, strlen(b), &st, &err), AZ_OK);
+	assert_int_equal(st, AZ_LRO_FAILED);
+	assert_string_equal(err.arm_code, "A B");
+	assert_string_equal(err.message, "one two [31m ");
+}
+
+static void test_copy_clean(void **state)
+{
+	char buf[8];
+
+	(void)state;
+	az_copy_clean(buf, sizeof(buf), "a\tb\nc\x7f");
+	assert_string_equal(buf, "a b c ");
+	az_copy_clean(buf, sizeof(buf), "0123456789");
+	assert_string_equal(buf, "0123456");
+	az_copy_clean(buf, 1, "x");
+	assert_string_equal(buf, "");
+	az_copy_clean(buf, sizeof(buf), NULL);
+	assert_string_equal(buf, "");
+	az_copy_clean(NULL, 0, "x"); /* nothing to write to */
 }
 
 static void test_lro_resource_body(void **state)
@@ -526,47 +552,64 @@ static int read_request(int fd, struct seen *s)
 	return 0;
 }
 
+/* One connection, served until the peer closes (keep-alive). */
+static void *serve_conn(void *arg)
+{
+	int c = (int)(intptr_t)arg;
+
+	for (;;) {
+		struct seen s;
+		struct reply r = { 500, "", NULL, 0 };
+		char head[1024];
+		size_t blen;
+
+		if (read_request(c, &s) < 0)
+			break;
+		pthread_mutex_lock(&srv.lock);
+		if (srv.n_seen < 64)
+			srv.seen[srv.n_seen++] = s;
+		if (srv.next < srv.n_script)
+			r = srv.script[srv.next++];
+		pthread_mutex_unlock(&srv.lock);
+		if (r.mode == 1)
+			break;
+		if (r.mode == 2) {
+			sleep(2);
+			break;
+		}
+		blen = r.body ? strlen(r.body) : 0;
+		snprintf(head, sizeof(head),
+			 "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n"
+			 "Content-Type: application/json\r\n%s\r\n",
+			 r.status, blen, r.headers);
+		if (send(c, head, strlen(head), MSG_NOSIGNAL) < 0 ||
+		    (blen && send(c, r.body, blen, MSG_NOSIGNAL) < 0))
+			break;
+	}
+	close(c);
+	return NULL;
+}
+
+/*
+ * Accept loop: a thread per connection, since the client opens a fresh
+ * connection for POST while a kept-alive one is still open.
+ */
 static void *serve(void *arg)
 {
 	(void)arg;
 	while (!srv.stop) {
 		int c = accept(srv.fd, NULL, NULL);
+		pthread_t t;
 
 		if (c < 0)
 			continue;
 		pthread_mutex_lock(&srv.lock);
 		srv.connections++;
 		pthread_mutex_unlock(&srv.lock);
-		for (;;) {
-			struct seen s;
-			struct reply r = { 500, "", NULL, 0 };
-			char head[1024];
-			size_t blen;
-
-			if (read_request(c, &s) < 0)
-				break;
-			pthread_mutex_lock(&srv.lock);
-			if (srv.n_seen < 64)
-				srv.seen[srv.n_seen++] = s;
-			if (srv.next < srv.n_script)
-				r = srv.script[srv.next++];
-			pthread_mutex_unlock(&srv.lock);
-			if (r.mode == 1)
-				break;
-			if (r.mode == 2) {
-				sleep(2);
-				break;
-			}
-			blen = r.body ? strlen(r.body) : 0;
-			snprintf(head, sizeof(head),
-				 "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n"
-				 "Content-Type: application/json\r\n%s\r\n",
-				 r.status, blen, r.headers);
-			if (send(c, head, strlen(head), MSG_NOSIGNAL) < 0 ||
-			    (blen && send(c, r.body, blen, MSG_NOSIGNAL) < 0))
-				break;
-		}
-		close(c);
+		if (pthread_create(&t, NULL, serve_conn, (void *)(intptr_t)c))
+			close(c);
+		else
+			pthread_detach(t);
 	}
 	return NULL;
 }
@@ -1189,6 +1232,7 @@ int main(void)
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_lro_state_of),
 		cmocka_unit_test(test_lro_status_body),
+		cmocka_unit_test(test_copy_clean),
 		cmocka_unit_test(test_lro_resource_body),
 		cmocka_unit_test(test_lro_header_choice),
 		cmocka_unit_test(test_create_body),
