@@ -498,7 +498,7 @@ static void sleep_ms(long ms)
  */
 static CURLcode attempt(struct az_http *h, const struct az_http_req *r,
 			const char *token, struct xfer *x, long *status,
-			bool *sent)
+			bool *sent, char errbuf[CURL_ERROR_SIZE])
 {
 	struct curl_slist *hdrs;
 	curl_off_t pre = 0;
@@ -507,6 +507,7 @@ static CURLcode attempt(struct az_http *h, const struct az_http_req *r,
 
 	*status = 0;
 	*sent = false;
+	errbuf[0] = '\0';
 	hdrs = build_headers(r, token);
 	if (!hdrs)
 		return CURLE_OUT_OF_MEMORY;
@@ -518,6 +519,8 @@ static CURLcode attempt(struct az_http *h, const struct az_http_req *r,
 	if (setup_easy(h, c, r, hdrs, x) != AZ_OK) {
 		rc = CURLE_URL_MALFORMAT;
 	} else {
+		/* libcurl's own words: "SSL certificate problem: ..." */
+		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 		atomic_fetch_add(&h->requests, 1);
 		rc = curl_easy_perform(c);
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
@@ -566,6 +569,7 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 {
 	int max = r->max_retries >= 0 ? r->max_retries : h->o.max_retries;
 	struct xfer x = { 0 };
+	char errbuf[CURL_ERROR_SIZE], why[CURL_ERROR_SIZE];
 	bool renewed = false, sent;
 	char url_log[400];
 	char *token = NULL;
@@ -588,7 +592,7 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 		e = get_token(r, token, url_log, err);
 		if (e != AZ_OK)
 			goto out;
-		rc = attempt(h, r, token, &x, &status, &sent);
+		rc = attempt(h, r, token, &x, &status, &sent, errbuf);
 		if (token)
 			explicit_bzero(token, TOKEN_MAX);
 		if (rc != CURLE_OK) {
@@ -608,14 +612,20 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 				sleep_ms(wait);
 				continue;
 			}
+			az_copy_clean(why, sizeof(why), errbuf[0] ? errbuf :
+				      curl_easy_strerror(rc));
 			if (big)
 				e = az_fail(err, AZ_ERR_PROTOCOL, status,
 					    "reply from %s larger than %ld "
 					    "bytes", url_log, AZ_HTTP_MAX_BODY);
+			else if (az_curl_err(rc) == AZ_ERR_TLS)
+				e = az_fail(err, AZ_ERR_TLS, 0,
+					    "no trusted TLS connection to %s: "
+					    "%s", url_log, why);
 			else
 				e = az_fail(err, az_curl_err(rc), 0,
 					    "cannot reach %s: %s", url_log,
-					    curl_easy_strerror(rc));
+					    why);
 			goto out;
 		}
 		resp_take(resp, &x, status, time(NULL));
