@@ -88,6 +88,7 @@ void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	      struct fuse_file_info *fi)
 {
 	struct buf *b = (struct buf *)(uintptr_t)fi->fh;
+	char *copy;
 
 	(void)ino;
 	if (!b || off < 0 || (size_t)off >= b->len) {
@@ -96,7 +97,19 @@ void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	if (size > b->len - (size_t)off)
 		size = b->len - (size_t)off;
-	fuse_reply_buf(req, b->data + off, size);
+	/*
+	 * Reply from a copy: once the kernel has the reply, the reader may
+	 * close the file and another thread run release() and free @b
+	 * while this one is still inside fuse_reply_buf().
+	 */
+	copy = malloc(size);
+	if (!copy) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(copy, b->data + off, size);
+	fuse_reply_buf(req, copy, size);
+	free(copy);
 }
 
 void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -136,7 +136,7 @@ static void connect_workspace(struct cfs *fs, const struct cfs_opts *o,
 	struct cache_listing *l;
 	struct az_error err;
 	enum az_err e;
-	char line[1024];
+	char line[1024], what[512];
 
 	memset(&cc, 0, sizeof(cc));
 	cc.endpoint = o->demo ? demo->url
@@ -151,9 +151,10 @@ static void connect_workspace(struct cfs *fs, const struct cfs_opts *o,
 		cfs_daemon_fail(d, "%s", err.message);
 	e = az_get_workspace(fs->client, &fs->info, &err);
 	if (e != AZ_OK) {
-		describe(line, sizeof(line), "cannot open workspace", &err);
-		cfs_daemon_fail(d, "%s %s at %s%s", line, fs->ws.name,
-				cc.endpoint, advice(e));
+		snprintf(what, sizeof(what), "cannot open workspace %s at %s",
+			 fs->ws.name, cc.endpoint);
+		describe(line, sizeof(line), what, &err);
+		cfs_daemon_fail(d, "%s%s", line, advice(e));
 	}
 	be = cache_backend_client(fs->client);
 	fs->cache = cache_new(&be, &kc);
@@ -161,8 +162,10 @@ static void connect_workspace(struct cfs *fs, const struct cfs_opts *o,
 		cfs_daemon_fail(d, "out of memory");
 	e = cache_list(fs->cache, &l, &err);
 	if (e != AZ_OK) {
-		describe(line, sizeof(line), "cannot list computes", &err);
-		cfs_daemon_fail(d, "%s at %s%s", line, cc.endpoint, advice(e));
+		snprintf(what, sizeof(what), "cannot list the computes of %s "
+			 "at %s", fs->ws.name, cc.endpoint);
+		describe(line, sizeof(line), what, &err);
+		cfs_daemon_fail(d, "%s%s", line, advice(e));
 	}
 	log_info("workspace %s: %zu compute instances", fs->ws.name,
 		 cache_listing_count(l));
