@@ -162,7 +162,7 @@ static void connect_workspace(struct cfs *fs, const struct cfs_opts *o,
 		cfs_daemon_fail(d, "out of memory");
 	e = cache_list(fs->cache, &l, &err);
 	if (e != AZ_OK) {
-		snprintf(what, sizeof(what), "cannot list the computes of %s "
+		snprintf(what, sizeof(what), "cannot list computes in %s "
 			 "at %s", fs->ws.name, cc.endpoint);
 		describe(line, sizeof(line), what, &err);
 		cfs_daemon_fail(d, "%s%s", line, advice(e));

@@ -568,8 +568,12 @@ static void *serve_conn(void *arg)
 		pthread_mutex_lock(&srv.lock);
 		if (srv.n_seen < 64)
 			srv.seen[srv.n_seen++] = s;
-		if (srv.next < srv.n_script)
+		if (srv.next < srv.n_script) {
 			r = srv.script[srv.next++];
+			/* our own copy: script_reset() may free the script's
+			 * while this thread is still sending */
+			r.body = r.body ? strdup(r.body) : NULL;
+		}
 		pthread_mutex_unlock(&srv.lock);
 		if (r.mode == 1)
 			break;
@@ -583,8 +587,11 @@ static void *serve_conn(void *arg)
 			 "Content-Type: application/json\r\n%s\r\n",
 			 r.status, blen, r.headers);
 		if (send(c, head, strlen(head), MSG_NOSIGNAL) < 0 ||
-		    (blen && send(c, r.body, blen, MSG_NOSIGNAL) < 0))
+		    (blen && send(c, r.body, blen, MSG_NOSIGNAL) < 0)) {
+			free(r.body);
 			break;
+		}
+		free(r.body);
 	}
 	close(c);
 	return NULL;
