@@ -2,7 +2,7 @@
  * @file
  * Workspace ARM ids (see workspace.h): parsing with ARM's case-insensitive
  * keywords, checking each part against ARM's naming rules, and building
- * the canonical id back.
+ * the canonical id back; and Azure ML's config.json, which names one.
  */
 #include "client/workspace.h"
 
@@ -11,6 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "client/json.h"
 
 #define WS_PROVIDER "Microsoft.MachineLearningServices"
 
@@ -166,6 +170,32 @@ int az_workspace_parse(const char *id, struct az_workspace *ws, char *why,
 			    WS_PROVIDER "/workspaces/W", id);
 	return az_workspace_from_parts(vals[0], vals[1], vals[2], ws, why,
 				       len);
+}
+
+int az_workspace_from_config(const char *text, size_t len,
+			     struct az_workspace *ws, char *why, size_t whylen)
+{
+	cJSON *root = cJSON_ParseWithLength(text, len);
+	const char *scope = js_str(root, "Scope");
+	const char *sub = js_str(root, "subscription_id");
+	const char *rg = js_str(root, "resource_group");
+	const char *name = js_str(root, "workspace_name");
+	int rc;
+
+	if (!cJSON_IsObject(root)) {
+		snprintf(why, whylen, "not a JSON object");
+		rc = -1;
+	} else if (scope) {
+		rc = az_workspace_parse(scope, ws, why, whylen);
+	} else if (!sub || !rg || !name) {
+		snprintf(why, whylen, "it lacks subscription_id, "
+				      "resource_group or workspace_name");
+		rc = -1;
+	} else {
+		rc = az_workspace_from_parts(sub, rg, name, ws, why, whylen);
+	}
+	cJSON_Delete(root);
+	return rc;
 }
 
 void az_workspace_id(const struct az_workspace *ws, char *buf, size_t len)

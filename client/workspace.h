@@ -27,6 +27,15 @@ int az_workspace_parse(const char *id, struct az_workspace *ws, char *why,
 int az_workspace_from_parts(const char *sub, const char *rg, const char *name,
 			    struct az_workspace *ws, char *why, size_t len);
 
+/*
+ * The workspace an Azure ML config.json names (@text, @len bytes): keys
+ * subscription_id, resource_group and workspace_name, or "Scope" holding
+ * the ARM id; other keys are ignored. Returns 0, or -1 with a reason in
+ * @why (which does not name the file: the caller knows it).
+ */
+int az_workspace_from_config(const char *text, size_t len,
+			     struct az_workspace *ws, char *why, size_t whylen);
+
 /* Write the canonical ARM id into @buf. */
 void az_workspace_id(const struct az_workspace *ws, char *buf, size_t len);
 

@@ -13,9 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <cjson/cJSON.h>
-
-#include "client/json.h"
 
 enum {
 	KEY_HELP,
@@ -252,36 +249,18 @@ int cfs_config_read(const char *path, struct az_workspace *ws, char *why,
 		    size_t len)
 {
 	char *text = slurp(path, 64 * 1024);
-	cJSON *root;
-	const char *scope;
+	char reason[256];
 	int rc;
 
 	if (!text) {
 		snprintf(why, len, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	root = cJSON_Parse(text);
+	rc = az_workspace_from_config(text, strlen(text), ws, reason,
+				      sizeof(reason));
 	free(text);
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		snprintf(why, len, "cannot parse %s: not a JSON object", path);
-		return -1;
-	}
-	scope = js_str(root, "Scope");
-	if (scope)
-		rc = az_workspace_parse(scope, ws, why, len);
-	else if (!js_str(root, "subscription_id") ||
-		 !js_str(root, "resource_group") ||
-		 !js_str(root, "workspace_name")) {
-		snprintf(why, len, "%s lacks subscription_id, resource_group "
-				   "or workspace_name", path);
-		rc = -1;
-	} else
-		rc = az_workspace_from_parts(js_str(root, "subscription_id"),
-					     js_str(root, "resource_group"),
-					     js_str(root, "workspace_name"),
-					     ws, why, len);
-	cJSON_Delete(root);
+	if (rc < 0)
+		snprintf(why, len, "%s: %s", path, reason);
 	return rc;
 }
 
