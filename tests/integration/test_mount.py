@@ -2,11 +2,12 @@
 import os
 import signal
 import socket
+import tempfile
 import subprocess
 import time
 
 from conftest import WORKSPACE
-from mount import COMPUTEFS, is_mounted, wait_for, write_token
+from mount import COMPUTEFS, Mount, is_mounted, wait_for, write_token
 
 
 def mount_cmd(emu, mnt, token_file, *extra, endpoint=None):
@@ -154,3 +155,57 @@ def test_sigterm_unmounts_cleanly(emu_factory, mount_factory):
     m.proc.send_signal(signal.SIGTERM)
     assert m.proc.wait(timeout=10) == 0
     wait_for(lambda: not is_mounted(m.path), what="unmount")
+
+
+def mount_options(path):
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            fields = line.split()
+            if fields[1] == path:
+                return fields[3].split(",")
+    raise AssertionError("not mounted: " + path)
+
+
+def test_owner_only_by_default(emu_factory, mount_factory):
+    emu = emu_factory("--instances", "2")
+    m = mount_factory(emu)
+    opts = mount_options(m.path)
+    assert "allow_other" not in opts
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534",
+                        "--clear-groups", "ls", m.path],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and "Permission denied" in r.stderr
+
+
+def test_allow_other_adds_default_permissions(emu_factory, mount_factory):
+    emu = emu_factory("--instances", "2")
+    # a mount point other users can reach (pytest's tmp_path is 0700)
+    shared = tempfile.mkdtemp(prefix="cfs-shared-")
+    os.chmod(shared, 0o755)
+    m = mount_factory(emu, options=["allow_other"], path=shared)
+    opts = mount_options(m.path)
+    assert "allow_other" in opts and "default_permissions" in opts
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    r = subprocess.run(nobody + ["cat", m.path + "/ci-alice/state"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout == "Running\n", r.stderr
+    # the kernel enforces the modes: control is the owner's alone
+    emu.reset()
+    r = subprocess.run(nobody + ["sh", "-c", "echo stop > %s/ci-alice/control"
+                                 % m.path], capture_output=True, text=True)
+    assert r.returncode != 0 and "Permission denied" in r.stderr
+    assert emu.counters()["routes"]["stop"] == 0
+    m.stop()
+    os.rmdir(shared)
+
+
+def test_single_threaded_mount(emu_factory, mount_factory):
+    emu = emu_factory("--instances", "3")
+    m = mount_factory(emu)  # -f
+    m2 = Mount(emu, m.path + "-s", flags=("-f", "-s"))
+    try:
+        m2.start()
+        assert sorted(n for n in os.listdir(m2.path)
+                      if not n.startswith(".")) == sorted(emu.instances())
+    finally:
+        m2.stop()
