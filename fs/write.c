@@ -100,7 +100,11 @@ static int create(struct cfs *fs, fuse_req_t req, const struct cfs_create *c)
 	}
 	rc = operate(fs, c->name, CACHE_CREATE, &a);
 	free(key);
-	return rc;
+	/*
+	 * Azure's 409 to a create: the name is taken (by a compute we do
+	 * not show, such as a cluster, or by one made meanwhile).
+	 */
+	return rc == EBUSY ? EEXIST : rc;
 }
 
 /* Is @name an instance the cache knows? 0, or an errno (ENOENT). */

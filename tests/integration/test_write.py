@@ -283,3 +283,18 @@ def test_a_failed_operation_lands_in_errors(emu_factory, mount_factory):
     assert lines and all(": " in l for l in lines), lines
     assert any("warning: " in l and "ci-alice" in l
                for l in m.unexpected_stderr())
+
+
+def test_mkdir_on_a_hidden_clusters_name_is_eexist(emu_factory,
+                                                   mount_factory):
+    emu = emu_factory("--instances", "2", "--clusters", "2")
+    computes, _ = emu.computes()
+    cluster = next(c["name"] for c in computes
+                   if c["properties"]["computeType"] != "ComputeInstance")
+    m = mount_factory(emu)
+    emu.reset()
+    r = sh("mkdir %s/%s" % (m.path, cluster))
+    assert r.returncode != 0 and "File exists" in r.stderr, r.stderr
+    assert emu.counters()["routes"]["put"] == 0  # never overwritten
+    r = sh("mkdir %s/ci-alice" % m.path)
+    assert r.returncode != 0 and "File exists" in r.stderr
