@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -181,6 +182,7 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	char cwd[PATH_MAX], why[512];
 	sigset_t hup;
 	pthread_t hup_thread;
+	bool hup_started;
 	int rc;
 
 	memset(&fs, 0, sizeof(fs));
@@ -234,8 +236,8 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 		       fo->mountpoint, demo.url);
 	fflush(stdout);
 	cfs_daemon_ready(&d);
-	pthread_create(&hup_thread, NULL, sighup_thread, &fs);
-	pthread_detach(hup_thread);
+	hup_started = pthread_create(&hup_thread, NULL, sighup_thread,
+				     &fs) == 0;
 	log_info("mounted %s on %s", fs.ws_id, fo->mountpoint);
 
 	if (fo->singlethread)
@@ -245,6 +247,10 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	log_info("unmounting %s", fo->mountpoint);
 	fuse_session_unmount(fs.se);
 	fuse_remove_signal_handlers(fs.se);
+	if (hup_started) { /* before the cache it drops goes away */
+		pthread_cancel(hup_thread); /* sigwait() is a cancel point */
+		pthread_join(hup_thread, NULL);
+	}
 	cache_free(fs.cache); /* joins the tracker, which notifies fs.se */
 	fuse_session_destroy(fs.se);
 	az_client_free(fs.client);
