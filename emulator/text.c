@@ -24,14 +24,22 @@ double text_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void text_iso7(const struct timespec *ts, char *buf, size_t n)
+/* ISO 8601 UTC with @digits (6 or 7) fraction digits and "+00:00". */
+static void iso_frac(const struct timespec *ts, int digits, char *buf,
+		     size_t n)
 {
 	struct tm tm;
 	char day[32];
+	long frac = digits == 7 ? ts->tv_nsec / 100 : ts->tv_nsec / 1000;
 
 	gmtime_r(&ts->tv_sec, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, n, "%s.%07ld+00:00", day, ts->tv_nsec / 100);
+	snprintf(buf, n, "%s.%0*ld+00:00", day, digits, frac);
+}
+
+void text_iso7(const struct timespec *ts, char *buf, size_t n)
+{
+	iso_frac(ts, 7, buf, n);
 }
 
 void text_iso7_now(char *buf, size_t n)
@@ -44,12 +52,7 @@ void text_iso7_now(char *buf, size_t n)
 
 void text_iso6(const struct timespec *ts, char *buf, size_t n)
 {
-	struct tm tm;
-	char day[32];
-
-	gmtime_r(&ts->tv_sec, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, n, "%s.%06ld+00:00", day, ts->tv_nsec / 1000);
+	iso_frac(ts, 6, buf, n);
 }
 
 void text_random(void *buf, size_t n)
