@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -277,6 +278,14 @@ static enum MHD_Result too_large(struct server *s, struct MHD_Connection *c)
 	return ret;
 }
 
+static bool expects_continue(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    "Expect");
+
+	return v && strcasecmp(v, "100-continue") == 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *upload,
@@ -301,7 +310,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		if (cl && text_parse_long(cl, 0, 0x7fffffffL, &len) &&
 		    len > s->e->cfg->max_body) {
 			p->too_big = true;
-			return too_large(s, c);
+			/*
+			 * A client waiting for "100 Continue" gets the 413
+			 * before it sends the body.  Any other client is
+			 * already sending: the body is read and dropped so
+			 * the reply is not lost to a reset connection.
+			 */
+			if (expects_continue(c))
+				return too_large(s, c);
 		}
 		return MHD_YES;
 	}

@@ -6,6 +6,7 @@ import base64
 import http.client
 import json
 import re
+import socket
 import subprocess
 import time
 
@@ -662,6 +663,22 @@ def test_keep_alive_and_body_limit(rw):
            "tags": {"pad": "x" * (1 << 20)}}
     r = rw.request("PUT", rw.ws("/computes/ci-big"), big)
     assert r.status == 413
+    assert rw.get(rw.ws("/computes/ci-big")).status == 404
+
+
+def test_body_limit_answers_expect_continue_before_the_body(rw):
+    # curl sends "Expect: 100-continue" for large bodies; the 413 comes
+    # before a byte of the body is sent.
+    host, port = rw.url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(("PUT %s HTTP/1.1\r\nHost: %s:%s\r\n"
+                   "Authorization: Bearer %s\r\n"
+                   "Content-Type: application/json\r\n"
+                   "Content-Length: %d\r\nExpect: 100-continue\r\n\r\n"
+                   % (rw.ws("/computes/ci-big"), host, port, rw.token,
+                      2 << 20)).encode())
+        head = s.recv(4096).decode("latin-1")
+    assert head.startswith("HTTP/1.1 413 "), head
 
 
 def test_https():
