@@ -15,8 +15,8 @@ SDK = os.path.join(REPO, "tests", "sdk")
 NODE = shutil.which("node")
 NPM = shutil.which("npm")
 
-pytestmark = pytest.mark.skipif(not NODE or not NPM,
-                                reason="node and npm are needed")
+# scripts/deps installs Node.js; without it these tests fail, never skip.
+assert NODE and NPM, "node and npm are needed (scripts/deps installs them)"
 
 
 @pytest.fixture(scope="module")
