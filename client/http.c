@@ -575,7 +575,7 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 	char *token = NULL;
 	enum az_err e = AZ_OK;
 	int retries = 0;
-	long status, wait;
+	long status, wait, budget = h->o.max_wait_ms;
 	CURLcode rc;
 
 	memset(resp, 0, sizeof(*resp));
@@ -603,8 +603,8 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 			    az_retry_transport(r->method, rc, sent)) {
 				retries++;
 				atomic_fetch_add(&h->retries, 1);
-				wait = az_retry_wait_ms(-1, retries,
-							h->o.max_wait_ms);
+				wait = az_retry_wait_ms(-1, retries, budget);
+				budget -= wait;
 				log_debug("%s %s: %s; retry %d in %ld ms",
 					  r->method, url_log,
 					  curl_easy_strerror(rc), retries,
@@ -647,13 +647,23 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 			e = AZ_OK;
 			goto out;
 		}
+		wait = -1;
 		if (retries < max &&
 		    az_retry_status(r->method, status,
 				    resp->retry_after_ms >= 0)) {
+			wait = az_retry_wait_ms(resp->retry_after_ms,
+						retries + 1, budget);
+			if (wait < 0)
+				log_info("%s %s: HTTP %ld; Retry-After %ld s "
+					 "is past the %ld s left to wait, "
+					 "giving up", r->method, url_log,
+					 status, resp->retry_after_ms / 1000,
+					 budget / 1000);
+		}
+		if (wait >= 0) {
 			retries++;
+			budget -= wait;
 			atomic_fetch_add(&h->retries, 1);
-			wait = az_retry_wait_ms(resp->retry_after_ms, retries,
-						h->o.max_wait_ms);
 			log_info("%s %s: HTTP %ld; retry %d in %ld ms",
 				 r->method, url_log, status, retries, wait);
 			sleep_ms(wait);

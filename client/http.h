@@ -21,7 +21,7 @@
 #include "client/error.h"
 
 #define AZ_HTTP_MAX_BODY (32L * 1024 * 1024) /* larger replies: PROTOCOL */
-#define AZ_HTTP_MAX_WAIT_MS 60000L /* cap on one Retry-After wait */
+#define AZ_HTTP_MAX_WAIT_MS 60000L /* waiting between one call's retries */
 
 struct az_http_opts {
 	const char *ca_file;     /* extra CA bundle added to the system's */
@@ -29,7 +29,8 @@ struct az_http_opts {
 	long total_timeout_ms;   /* per attempt; 0: $COMPUTEFS_HTTP_TIMEOUT_MS
 				    (hidden, for tests), else 30 s */
 	int max_retries;         /* -1: 3 */
-	long max_wait_ms;        /* cap on one wait; 0: AZ_HTTP_MAX_WAIT_MS */
+	long max_wait_ms;        /* retry waits of one call, in all;
+				    0: AZ_HTTP_MAX_WAIT_MS */
 };
 
 struct az_http_req {
@@ -112,8 +113,13 @@ bool az_retry_transport(const char *method, CURLcode code, bool sent);
  */
 long az_retry_backoff_ms(int n);
 
-/* The wait before retry @n: @hint_ms when >= 0, else backoff; capped. */
-long az_retry_wait_ms(long hint_ms, int n, long cap_ms);
+/*
+ * The wait before retry @n: @hint_ms (Retry-After) when >= 0, else
+ * backoff, at most @budget_ms (what is left of the call's waiting);
+ * -1 when the hint alone is more than that: the call gives up at once
+ * with the reply it has (429: EAGAIN) rather than hold a read for it.
+ */
+long az_retry_wait_ms(long hint_ms, int n, long budget_ms);
 
 /* HTTP status (>= 400) to error code. */
 enum az_err az_http_status_err(long status);

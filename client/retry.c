@@ -150,13 +150,16 @@ long az_retry_backoff_ms(int n)
 	return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
 }
 
-long az_retry_wait_ms(long hint_ms, int n, long cap_ms)
+long az_retry_wait_ms(long hint_ms, int n, long budget_ms)
 {
-	long ms = hint_ms >= 0 ? hint_ms : az_retry_backoff_ms(n);
+	long ms;
 
-	if (cap_ms > 0 && ms > cap_ms)
-		ms = cap_ms;
-	return ms;
+	if (budget_ms < 0)
+		budget_ms = 0;
+	if (hint_ms > budget_ms)
+		return -1; /* the server asks for more than is left: give up */
+	ms = hint_ms >= 0 ? hint_ms : az_retry_backoff_ms(n);
+	return ms < budget_ms ? ms : budget_ms;
 }
 
 enum az_err az_http_status_err(long status)

@@ -116,8 +116,15 @@ static void test_backoff(void **state)
 	assert_int_equal(az_retry_wait_ms(-1, 2, 60000), 1600);
 	assert_int_equal(az_retry_wait_ms(5000, 2, 60000), 5000);
 	assert_int_equal(az_retry_wait_ms(0, 3, 60000), 0);
-	assert_int_equal(az_retry_wait_ms(3600000, 1, 60000), 60000);
+	/* a Retry-After past the budget left: give up, don't wait */
+	assert_int_equal(az_retry_wait_ms(3600000, 1, 60000), -1);
+	assert_int_equal(az_retry_wait_ms(60001, 1, 60000), -1);
+	assert_int_equal(az_retry_wait_ms(60000, 1, 60000), 60000);
+	assert_int_equal(az_retry_wait_ms(1000, 2, -5), -1);
+	/* backoff is cut to what is left */
 	assert_int_equal(az_retry_wait_ms(-1, 30, 60000), 60000);
+	assert_int_equal(az_retry_wait_ms(-1, 3, 1000), 1000);
+	assert_int_equal(az_retry_wait_ms(-1, 1, 0), 0);
 }
 
 static void test_error_mapping(void **state)
