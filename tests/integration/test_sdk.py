@@ -1,4 +1,4 @@
-"""Microsoft's own client (@azure/arm-machinelearning 2.1.1, Node 20)
+"""Microsoft's own client (@azure/arm-machinelearning 2.1.1, Node 18 or later)
 against computefs-emulator over https: listing across pages, and the
 long-running operations with the SDK's own poller.
 """

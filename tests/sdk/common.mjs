@@ -6,6 +6,7 @@
 //   COMPUTEFS_WORKSPACE     workspace ARM id
 //   COMPUTEFS_TOKEN         bearer token (kept out of argv)
 //   NODE_EXTRA_CA_CERTS     the emulator's test certificate
+import "./webcrypto.mjs";
 import pkg from "@azure/arm-machinelearning";
 
 const { AzureMachineLearningWorkspaces } = pkg;
