@@ -284,6 +284,17 @@ static struct cache_flight *fly(struct cache *c)
 	return f;
 }
 
+struct cache_listing *cache_peek(struct cache *c)
+{
+	struct cache_listing *l = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->cur)
+		l = cache_listing_ref(c->cur);
+	pthread_mutex_unlock(&c->lock);
+	return l;
+}
+
 enum az_err cache_list(struct cache *c, struct cache_listing **out,
 		       struct az_error *err)
 {

@@ -120,6 +120,13 @@ enum az_err cache_get(struct cache *c, const char *name,
 		      struct cache_listing **listing,
 		      const struct az_compute **comp, struct az_error *err);
 
+/*
+ * The listing held now, fresh or not, without fetching (NULL when there
+ * is none): for answers that must never cost a request, such as the
+ * root's link count. Release it with cache_listing_put().
+ */
+struct cache_listing *cache_peek(struct cache *c);
+
 size_t cache_listing_count(const struct cache_listing *l);
 const struct az_compute *cache_listing_at(const struct cache_listing *l,
 					  size_t i);

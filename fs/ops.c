@@ -116,11 +116,18 @@ static int stat_special(struct cfs *fs, int special, struct stat *st)
 	return 0;
 }
 
+/*
+ * The root links "." and ".." plus one ".." per subdirectory: .mine and
+ * each instance of the listing at hand (never fetched for this).
+ */
 static void stat_root(struct cfs *fs, struct stat *st)
 {
+	struct cache_listing *l = cache_peek(fs->cache);
+
 	memset(st, 0, sizeof(*st));
 	fill_common(fs, st, FUSE_ROOT_ID, fs->mount_time);
-	fill_dir(st, 0755, 2);
+	fill_dir(st, 0755, 3 + (l ? cache_listing_count(l) : 0));
+	cache_listing_put(l);
 }
 
 static void stat_mine(struct cfs *fs, struct stat *st)

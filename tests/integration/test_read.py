@@ -51,6 +51,10 @@ def test_ls_shows_instances_and_hides_clusters(emu_factory, mount_factory):
         r = sh("stat %s/%s" % (m.path, name))
         assert r.returncode != 0
         assert "No such file or directory" in r.stderr
+    # link counts as on a disk: 2 + one per subdirectory
+    r = sh("stat -c %%h %s %s/%s %s/%s/apps %s/.mine" % (
+        m.path, m.path, instances[0], m.path, instances[0], m.path))
+    assert r.stdout.split() == [str(2 + 1 + 6), "3", "2", "2"], r.stdout
     assert m.unexpected_stderr() == []
 
 

@@ -418,6 +418,28 @@ static void test_refcount_survives_drop(void **state)
 	cache_listing_put(l);
 }
 
+static void test_peek_never_fetches(void **state)
+{
+	struct cache *c = new_cache(15, 0);
+	struct cache_listing *l = NULL, *p;
+
+	(void)state;
+	assert_null(cache_peek(c));
+	assert_int_equal(calls(), 0);
+	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
+	set_now(100); /* long past the TTL: still the same listing */
+	p = cache_peek(c);
+	assert_ptr_equal(p, l);
+	assert_int_equal(cache_listing_count(p), 3);
+	assert_int_equal(calls(), 1);
+	cache_listing_put(p);
+	cache_listing_put(l);
+	cache_drop(c);
+	assert_null(cache_peek(c));
+	assert_int_equal(calls(), 1);
+	cache_free(c);
+}
+
 static void test_ttl_zero(void **state)
 {
 	struct cache *c = new_cache(0, 0);
@@ -496,6 +518,7 @@ int main(void)
 		T(test_non_transient_not_stale),
 		T(test_no_listing_transient),
 		T(test_refcount_survives_drop),
+		T(test_peek_never_fetches),
 		T(test_ttl_zero),
 		T(test_copy_on_write),
 	};
