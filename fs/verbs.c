@@ -23,6 +23,12 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
+bool cfs_blank(const char *buf, size_t len)
+{
+	trim(&buf, &len);
+	return len == 0;
+}
+
 int cfs_parse_verb(const char *buf, size_t len, enum cache_verb *v)
 {
 	static const struct {

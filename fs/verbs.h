@@ -8,9 +8,13 @@
 #ifndef COMPUTEFS_FS_VERBS_H
 #define COMPUTEFS_FS_VERBS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cache/cache.h"
+
+/* true when [buf, buf + len) is only white space, or empty. */
+bool cfs_blank(const char *buf, size_t len);
 
 /*
  * One verb, "start", "stop" or "restart": case and white space around it

@@ -216,7 +216,7 @@ void cfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 /* Handle one write to a writable file. Returns 0 or an errno. */
 static int write_node(struct cfs *fs, fuse_req_t req, fuse_ino_t ino,
-		      const char *buf, size_t size)
+		      const char *buf, size_t size, off_t off)
 {
 	struct cfs_node n = cfs_node_of(ino);
 	struct cache_op_args a;
@@ -226,6 +226,13 @@ static int write_node(struct cfs *fs, fuse_req_t req, fuse_ino_t ino,
 
 	if (fs->opts->ro)
 		return EROFS;
+	/*
+	 * White space after an earlier write on this open file ends that
+	 * write's line (bash's printf sends "stop\n\n" as "stop\n", "\n"):
+	 * no verb, no change. At offset 0 it is an empty verb: EINVAL.
+	 */
+	if (off > 0 && cfs_blank(buf, size))
+		return 0;
 	if (n.kind == NODE_SPECIAL && n.special == CFS_CREATE) {
 		if (cfs_parse_create(buf, size, &c, why, sizeof(why)) < 0) {
 			log_warn(".create: %s", why);
@@ -265,13 +272,13 @@ void cfs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	struct cfs *fs = fuse_req_userdata(req);
 	int rc;
 
-	(void)off; /* one verb per write(2), wherever the file offset is */
 	(void)fi;
 	if (size > 8192) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	rc = write_node(fs, req, ino, buf, size);
+	/* one verb per write(2), wherever the file offset is */
+	rc = write_node(fs, req, ino, buf, size, off);
 	if (rc)
 		fuse_reply_err(req, rc);
 	else

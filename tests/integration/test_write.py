@@ -91,6 +91,19 @@ def test_start_a_stopped_instance_location_polling(ws):
         assert f.read().startswith(("Host ci-bob\n", "# ci-bob: SSH access"))
 
 
+def test_printf_sends_its_last_newline_apart(ws):
+    # bash's printf writes "STOP\n\n" as "STOP\n" then "\n": the blank
+    # second write, after a verb on the same open file, changes nothing
+    emu, m = ws
+    r = sh("printf 'STOP\\n\\n' > %s/ci-alice/control" % m.path)
+    assert r.returncode == 0, r.stderr
+    assert state(m, "ci-alice") == "Stopping\n"
+    assert emu.counters()["routes"]["stop"] == 1
+    # a blank line alone is still no verb
+    r = sh("printf '\\n' > %s/ci-bob/control" % m.path)
+    assert r.returncode != 0 and "Invalid argument" in r.stderr
+
+
 def test_resize_a_stopped_instance(ws):
     emu, m = ws
     rc, err = echo(m, "Standard_E4s_v3", "ci-bob/size")

@@ -40,6 +40,17 @@ static void test_verbs(void **state)
 	assert_int_equal(cfs_parse_verb("stop\0x", 6, &v), -EINVAL);
 }
 
+static void test_blank(void **state)
+{
+	(void)state;
+	assert_true(cfs_blank("", 0));
+	assert_true(cfs_blank("\n", 1));
+	assert_true(cfs_blank(" \t\r\n\n", 5));
+	assert_false(cfs_blank("\nstop", 5));
+	assert_false(cfs_blank("x", 1));
+	assert_false(cfs_blank("\0", 1));
+}
+
 static void test_sizes(void **state)
 {
 	char out[64];
@@ -113,6 +124,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verbs),
+		cmocka_unit_test(test_blank),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_create_lines),
 		cmocka_unit_test(test_azure_name_rule),
