@@ -55,12 +55,10 @@ static void mint_token(struct emu *e, const struct emu_request *rq,
 	time_t exp;
 	char *tok;
 
-	ident_user_oid(user, oid);
-	snprintf(upn, sizeof(upn), "%s@%s", user, IDENT_DOMAIN);
-	tok = tokens_issue(e->tokens, oid, upn, NULL,
-			   "https://management.azure.com/",
-			   cJSON_IsNumber(sec) ? (long)sec->valuedouble : 0,
-			   &exp);
+	tok = tokens_issue_user(e->tokens, user,
+				cJSON_IsNumber(sec) ? (long)sec->valuedouble
+						    : 0,
+				&exp, upn, oid);
 	cJSON_Delete(body);
 	if (!tok) {
 		admin_error(r, 500, "cannot issue a token");

@@ -21,8 +21,10 @@
 #include "emulator/emu.h"
 #include "emulator/server.h"
 #include "emulator/text.h"
+#include "emulator/token.h"
 #include "util/log.h"
 
+#define TEN_YEARS (10L * 365 * 24 * 3600) /* --user-token's lifetime */
 #define DEFAULT_WORKSPACE                                              \
 	"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/" \
 	"demo-rg/providers/Microsoft.MachineLearningServices/workspaces/demo-ws"
@@ -40,6 +42,9 @@ static void usage(FILE *out)
 "  --tls-key PEM          ... and this key\n"
 "  --token TOKEN          static bearer token that never expires (default:\n"
 "                         $COMPUTEFS_EMULATOR_TOKEN)\n"
+"  --user-token USER      print a token of USER@contoso.com (the creator of\n"
+"                         the instances USER's name picks), good for ten\n"
+"                         years, on the second line of stdout\n"
 "  --workspace ARM_ID     workspace id (default %s)\n"
 "  --instances N          compute instances (default 4)\n"
 "  --clusters N           other computes mixed in (default 2)\n"
@@ -68,7 +73,7 @@ enum {
 	OPT_INSTANCES, OPT_CLUSTERS, OPT_PAGE, OPT_OPSEC, OPT_SEED,
 	OPT_TOKSEC, OPT_SHAPE, OPT_LOCATION, OPT_CLIENT_ID, OPT_CLIENT_SECRET,
 	OPT_MSI_SECRET, OPT_IDENTITY_HEADER, OPT_FAIL_OPS, OPT_RETRY_AFTER,
-	OPT_MAX_BODY, OPT_VERSION,
+	OPT_MAX_BODY, OPT_VERSION, OPT_USER_TOKEN,
 };
 
 static const struct option long_opts[] = {
@@ -95,6 +100,7 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "user-token", required_argument, NULL, OPT_USER_TOKEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -191,6 +197,15 @@ static int parse_args(int argc, char **argv, struct emu_config *c)
 			break;
 		case OPT_TOKEN:
 			c->token = optarg;
+			break;
+		case OPT_USER_TOKEN:
+			if (!*optarg || strlen(optarg) > 64) {
+				fprintf(stderr, "computefs-emulator: "
+					"--user-token: a user name of 1 to 64 "
+					"characters\n");
+				return -1;
+			}
+			c->user_token = optarg;
 			break;
 		case OPT_WORKSPACE:
 			c->workspace = optarg;
@@ -385,6 +400,14 @@ int main(int argc, char **argv)
 	printf("%s://%s%s%s:%d\n", cert ? "https" : "http",
 	       strchr(cfg.host, ':') ? "[" : "", cfg.host,
 	       strchr(cfg.host, ':') ? "]" : "", port);
+	if (cfg.user_token) {
+		time_t exp;
+		char *tok = tokens_issue_user(e.tokens, cfg.user_token,
+					      TEN_YEARS, &exp, NULL, NULL);
+
+		printf("%s\n", tok ? tok : "");
+		free(tok);
+	}
 	fflush(stdout);
 	while (sigwait(&set, &sig) != 0)
 		;

@@ -19,6 +19,7 @@ struct emu_config {
 	const char *tls_cert;	/* PEM files; both or neither */
 	const char *tls_key;
 	const char *token;	/* static bearer token, may be NULL */
+	const char *user_token;	/* print a token of this user, may be NULL */
 	const char *workspace;	/* ARM id */
 	int instances;
 	int clusters;

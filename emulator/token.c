@@ -185,6 +185,21 @@ enum token_check tokens_check(struct tokens *t, const char *token,
 	return rc;
 }
 
+char *tokens_issue_user(struct tokens *t, const char *user, long lifetime,
+			time_t *exp, char upn[256], char oid[37])
+{
+	char u[256], o[37];
+
+	ident_user_oid(user, o);
+	snprintf(u, sizeof(u), "%s@%s", user, IDENT_DOMAIN);
+	if (upn)
+		memcpy(upn, u, sizeof(u));
+	if (oid)
+		memcpy(oid, o, sizeof(o));
+	return tokens_issue(t, o, u, NULL, "https://management.azure.com/",
+			    lifetime, exp);
+}
+
 void tokens_expire_all(struct tokens *t)
 {
 	time_t past = time(NULL) - 1;

@@ -55,6 +55,14 @@ char *tokens_issue(struct tokens *t, const char *oid, const char *upn,
 		   const char *appid, const char *resource, long lifetime,
 		   time_t *exp);
 
+/*
+ * Issue a token for user @user of the emulator's tenant (upn
+ * USER@contoso.com, the oid that user's instances carry). Fills @upn and
+ * @oid when not NULL. The caller frees the result.
+ */
+char *tokens_issue_user(struct tokens *t, const char *user, long lifetime,
+			time_t *exp, char upn[256], char oid[37]);
+
 /* Serve one of the four token endpoints (route kind ROUTE_TOKEN_*). */
 void tokens_serve(struct tokens *t, const struct route *rt,
 		  const struct emu_request *rq, struct emu_reply *r);

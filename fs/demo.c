@@ -2,8 +2,9 @@
  * @file
  * The --demo emulator child (see demo.h).
  *
- * The token goes to the emulator in its environment, not its argv, so it
- * does not show in ps. PR_SET_PDEATHSIG ties the emulator to the thread
+ * The emulator issues alice's token (--user-token) on the second line of
+ * the pipe its URL comes on: never in argv, a file or a log.
+ * PR_SET_PDEATHSIG ties the emulator to the thread
  * that started it: call cfs_demo_start() from the thread that runs the
  * session to its end (the main thread).
  */
@@ -68,26 +69,7 @@ static int find_emulator(char *out, size_t len)
 	return -1;
 }
 
-static int random_token(char *out, size_t len)
-{
-	unsigned char raw[24];
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	size_t n = 0;
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw)) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	n = (size_t)snprintf(out, len, "demo-");
-	for (size_t i = 0; i < sizeof(raw) && n + 2 < len; i++)
-		n += (size_t)snprintf(out + n, len - n, "%02x", raw[i]);
-	return 0;
-}
-
-/* Read the first line from @fd within @ms milliseconds. */
+/* Read the next line from @fd within @ms milliseconds. */
 static int read_line(int fd, char *buf, size_t len, int ms)
 {
 	size_t n = 0;
@@ -122,8 +104,7 @@ int cfs_demo_start(struct cfs_demo *d, char *why, size_t len)
 				   "or on PATH", EMULATOR, COMPUTEFS_BINDIR);
 		return -1;
 	}
-	if (random_token(d->token, sizeof(d->token)) < 0 ||
-	    pipe2(fds, O_CLOEXEC) < 0) {
+	if (pipe2(fds, O_CLOEXEC) < 0) {
 		snprintf(why, len, "cannot start the emulator: %s",
 			 strerror(errno));
 		return -1;
@@ -140,7 +121,8 @@ int cfs_demo_start(struct cfs_demo *d, char *why, size_t len)
 		char *argv[] = { path, "--listen", "127.0.0.1:0",
 				 "--workspace", CFS_DEMO_WORKSPACE,
 				 "--instances", "6", "--clusters", "2",
-				 "--op-seconds", "5", NULL };
+				 "--op-seconds", "5", "--user-token", "alice",
+				 NULL };
 
 		int null = open("/dev/null", O_WRONLY);
 
@@ -148,13 +130,14 @@ int cfs_demo_start(struct cfs_demo *d, char *why, size_t len)
 		dup2(fds[1], STDOUT_FILENO);
 		if (null >= 0) /* not the mount command's stderr: it returns */
 			dup2(null, STDERR_FILENO);
-		setenv("COMPUTEFS_EMULATOR_TOKEN", d->token, 1);
 		execv(path, argv);
 		_exit(127);
 	}
 	close(fds[1]);
 	if (read_line(fds[0], d->url, sizeof(d->url), 10000) < 0 ||
-	    strncmp(d->url, "http", 4) != 0) {
+	    strncmp(d->url, "http", 4) != 0 ||
+	    read_line(fds[0], d->token, sizeof(d->token), 10000) < 0 ||
+	    !d->token[0]) {
 		close(fds[0]);
 		cfs_demo_stop(d);
 		snprintf(why, len, "the emulator (%s) did not start", path);

@@ -1,8 +1,9 @@
 /**
  * @file
  * --demo: start the bundled emulator on a loopback port, with a sample
- * workspace and a fresh random token, for a mount that needs no Azure
- * account. The emulator dies with the mount.
+ * workspace, signed in as its user alice (who made ci-alice, so .mine is
+ * not empty), for a mount that needs no Azure account. The emulator dies
+ * with the mount.
  */
 #ifndef COMPUTEFS_FS_DEMO_H
 #define COMPUTEFS_FS_DEMO_H
@@ -18,7 +19,7 @@
 struct cfs_demo {
 	pid_t pid;
 	char url[256];   /* the emulator's base URL */
-	char token[80];  /* the bearer token it accepts */
+	char token[4096]; /* the bearer token it issued */
 };
 
 /*

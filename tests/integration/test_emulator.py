@@ -75,6 +75,41 @@ def test_command_line():
     assert r.returncode == 2 and "--instances" in r.stderr
 
 
+def jwt_claims(token):
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_user_token_on_the_second_line():
+    p = subprocess.Popen([EMULATOR, "--user-token", "bob", "--token-seconds",
+                          "1"], stdout=subprocess.PIPE, text=True)
+    try:
+        url = p.stdout.readline().strip()
+        token = p.stdout.readline().strip()
+        claims = jwt_claims(token)
+        assert claims["upn"] == "bob@contoso.com"
+        assert claims["exp"] - time.time() > 9 * 365 * 86400  # not 1 s
+        host, port = url.split("//")[1].split(":")
+        c = http.client.HTTPConnection(host, int(port), timeout=10)
+        ws = ("/subscriptions/00000000-0000-0000-0000-000000000000"
+              "/resourceGroups/demo-rg/providers"
+              "/Microsoft.MachineLearningServices/workspaces/demo-ws")
+        c.request("GET", ws + "/computes/ci-bob?api-version=2025-06-01",
+                  headers={"Authorization": "Bearer " + token})
+        r = c.getresponse()
+        body = json.loads(r.read())
+        assert r.status == 200, body
+        made = body["properties"]["properties"]["createdBy"]
+        assert made["userName"] == "bob@contoso.com"
+        assert made["userId"] == claims["oid"]
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    r = subprocess.run([EMULATOR, "--user-token", ""], capture_output=True,
+                       text=True, timeout=5)
+    assert r.returncode == 2 and "--user-token" in r.stderr
+
+
 def test_prints_url_and_exits_on_sigterm():
     emu = Emulator()
     assert re.match(r"^http://127\.0\.0\.1:\d+$", emu.url)

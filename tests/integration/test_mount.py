@@ -134,9 +134,17 @@ def test_demo_mounts_and_cleans_up(mnt):
         with open(os.path.join(mnt, "ci-bob", "state")) as f:
             assert f.read() == "Stopped\n"
         with open(os.path.join(mnt, ".workspace")) as f:
-            endpoint = [l for l in f if l.startswith("endpoint: ")][0]
+            lines = f.read().splitlines()
+        endpoint = [l for l in lines if l.startswith("endpoint: ")][0]
         assert endpoint.startswith("endpoint: http://127.0.0.1:")
         port = endpoint.rsplit(":", 1)[1].strip()
+        # signed in as the sample workspace's alice, who made ci-alice
+        assert "identity: alice@contoso.com" in lines
+        assert os.listdir(os.path.join(mnt, ".mine")) == ["ci-alice"]
+        # her token is in no process's argv
+        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True,
+                            text=True).stdout
+        assert "computefs-emulator" in ps and "eyJ" not in ps
     finally:
         unmount(mnt)
     # the emulator went away with the mount
