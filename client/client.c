@@ -193,8 +193,8 @@ static enum az_err take_page(const cJSON *doc, struct az_compute **v,
 		if (e == AZ_ERR_NOMEM)
 			return az_fail(err, e, 0, NULL);
 		if (e != AZ_OK) {
-			log_warn("skipping a compute without a name in the "
-				 "list");
+			log_warn("skipping a compute without a usable name "
+				 "in the list");
 			continue;
 		}
 		(*n)++;

@@ -108,6 +108,20 @@ static int errors_text(const cJSON *obj, char **out)
 	return 0;
 }
 
+/*
+ * strdup for a value of a one-line file (every mapped field is one):
+ * control characters, a hostile "\n" among them, become spaces.
+ */
+static char *dup_line(const char *s)
+{
+	char *d = strdup(s);
+
+	for (char *p = d; p && *p; p++)
+		if (iscntrl((unsigned char)*p))
+			*p = ' ';
+	return d;
+}
+
 static int map_apps(const cJSON *obj, struct az_compute *out)
 {
 	const cJSON *arr = js_array(obj, CI "applications");
@@ -126,8 +140,8 @@ static int map_apps(const cJSON *obj, struct az_compute *out)
 
 		if (!name || !url || !*name || !*url)
 			continue;
-		out->apps[n].name = strdup(name);
-		out->apps[n].url = strdup(url);
+		out->apps[n].name = strdup(name); /* see cfs_app_filename() */
+		out->apps[n].url = dup_line(url);
 		n++;
 		out->n_apps = n;
 		if (!out->apps[n - 1].name || !out->apps[n - 1].url)
@@ -155,12 +169,12 @@ static char *print_json(const cJSON *obj)
 	return r;
 }
 
-/* strdup that tells a failed copy from an absent field. */
+/* strdup that tells a failed copy from an absent field (see dup_line). */
 static bool dup_field(char **dst, const cJSON *obj, const char *path)
 {
 	const char *s = js_str(obj, path);
 
-	*dst = s ? strdup(s) : NULL;
+	*dst = s ? dup_line(s) : NULL;
 	return !s || *dst;
 }
 
@@ -207,7 +221,7 @@ enum az_err az_compute_from_json(const cJSON *obj, struct az_compute *out)
 
 	memset(out, 0, sizeof(*out));
 	name = js_str(obj, "name");
-	if (!cJSON_IsObject(obj) || !name || !*name)
+	if (!cJSON_IsObject(obj) || !az_compute_name_safe(name))
 		return AZ_ERR_PROTOCOL;
 	out->name = strdup(name);
 	if (!out->name)
@@ -335,6 +349,23 @@ void az_compute_free_array(struct az_compute *v, size_t n)
 	for (i = 0; i < n; i++)
 		az_compute_free(&v[i]);
 	free(v);
+}
+
+bool az_compute_name_safe(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > 255 || !isalnum((unsigned char)name[0]) ||
+	    (unsigned char)name[0] >= 0x80)
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if (ch >= 0x80 ||
+		    (!isalnum(ch) && ch != '-' && ch != '_' && ch != '.'))
+			return false;
+	}
+	return true;
 }
 
 bool az_compute_name_valid(const char *name, char *why, size_t len)

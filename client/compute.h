@@ -54,8 +54,9 @@ struct az_compute {
 
 /*
  * Map one ComputeResource object. Fails (AZ_ERR_PROTOCOL) only when @obj
- * is not an object or has no string "name"; any other field may be
- * missing, null or of the wrong type and simply reads as absent.
+ * is not an object or has no safe string "name" (az_compute_name_safe());
+ * any other field may be missing, null or of the wrong type and simply
+ * reads as absent. Control characters in fields become spaces.
  */
 enum az_err az_compute_from_json(const cJSON *obj, struct az_compute *out);
 
@@ -75,6 +76,16 @@ void az_compute_free(struct az_compute *c);
  * @len; may be NULL).
  */
 bool az_compute_name_valid(const char *name, char *why, size_t len);
+
+/*
+ * A name from Azure's reply that is safe as a directory name, an
+ * ssh_config Host and a shell word: an ASCII letter or digit, then
+ * letters, digits, '-', '_' or '.', at most 255 bytes. Wider than
+ * az_compute_name_valid(), so an older or odd name still shows; a hostile
+ * "../x", "*" or "a\nProxyCommand ..." does not (az_compute_from_json()
+ * refuses it).
+ */
+bool az_compute_name_safe(const char *name);
 void az_compute_free_array(struct az_compute *v, size_t n);
 
 #endif

@@ -4,6 +4,8 @@
  */
 #include "fs/render.h"
 
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,9 +28,27 @@ static const char *address(const struct az_compute *c)
 	return NULL;
 }
 
+/*
+ * true when @s is one ssh_config word made only of letters, digits and
+ * the characters in @extra, not starting with '-': what an address or a
+ * user name is. A reply's "x ProxyCommand ..." or "*" is not.
+ */
+static bool ssh_word(const char *s, const char *extra)
+{
+	if (!*s || *s == '-')
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80 ||
+		    (!isalnum((unsigned char)*s) && !strchr(extra, *s)))
+			return false;
+	return true;
+}
+
 static void render_ssh(const struct az_compute *c, struct buf *out)
 {
 	const char *ip = address(c);
+	const char *user = c->ssh_user && *c->ssh_user ? c->ssh_user
+						       : "azureuser";
 
 	if (!c->ssh_enabled) {
 		buf_printf(out, "# %s: SSH access is disabled\n", c->name);
@@ -39,11 +59,15 @@ static void render_ssh(const struct az_compute *c, struct buf *out)
 			   c->state ? c->state : "Unknown");
 		return;
 	}
+	if (!ssh_word(ip, ".:-") || !ssh_word(user, "._-")) {
+		buf_printf(out, "# %s: Azure's reply has no usable SSH "
+				"address or user\n", c->name);
+		return;
+	}
 	buf_printf(out, "Host %s\n    HostName %s\n", c->name, ip);
 	if (c->ssh_port > 0 && c->ssh_port <= 65535)
 		buf_printf(out, "    Port %ld\n", c->ssh_port);
-	buf_printf(out, "    User %s\n",
-		   c->ssh_user && *c->ssh_user ? c->ssh_user : "azureuser");
+	buf_printf(out, "    User %s\n", user);
 }
 
 static void render_operation(const struct az_compute *c, struct buf *out)
@@ -115,7 +139,7 @@ void cfs_app_filename(const struct az_app *a, char *buf, size_t len)
 	size_t n = 0;
 
 	for (const char *s = a->name ? a->name : ""; *s && n + 1 < len; s++) {
-		if (*s == ' ' || *s == '\t' || *s == '\n')
+		if (*s == ' ' || iscntrl((unsigned char)*s))
 			continue;
 		buf[n] = (*s == '/' || (*s == '.' && n == 0)) ? '_' : *s;
 		n++;

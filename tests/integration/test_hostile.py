@@ -163,6 +163,47 @@ def test_list_items_without_names_are_skipped(emu, mount_factory):
     assert m.proc.poll() is None
 
 
+def test_hostile_names_and_ssh_fields_are_defused(emu, mount_factory,
+                                                 tmp_path):
+    import copy
+    good = a_compute(emu)
+
+    def named(name):
+        return dict(copy.deepcopy(good), name=name)
+
+    pwned = tmp_path / "pwned"
+    evil = named("ci-evil")
+    ci = evil["properties"]["properties"]
+    ci["sshSettings"] = {"sshPublicAccess": "Enabled", "sshPort": 22,
+                         "adminUserName": "azureuser\n    ProxyCommand "
+                                          "touch %s" % pwned}
+    ci["connectivityEndpoints"] = {"publicIpAddress": "1.2.3.4",
+                                   "privateIpAddress": "10.0.0.9"}
+    ci["state"] = "Running\nStopped"
+    star = named("*")
+    bad = [named(n) for n in ("..", "../etc", "a/b", ".hidden", "a b",
+                              "-oProxyCommand=x", "ci\nHost *")]
+    emu.faults([{"route": "list", "status": 200,
+                 "body": list_body(bad + [star, good, evil])}])
+    m = mount_factory(emu)
+    r = sh("ls -a %s" % m.path)
+    assert r.returncode == 0, r.stderr  # no entry can break the listing
+    assert [n for n in r.stdout.split() if not n.startswith(".")] == \
+        sorted([good["name"], "ci-evil"])
+    rc, out, _ = read(m, "ci-evil/state")
+    assert rc == 0 and out == "Running Stopped\n"  # still one line
+    rc, out, _ = read(m, "ci-evil/ssh")
+    assert rc == 0
+    assert out == ("# ci-evil: Azure's reply has no usable SSH address "
+                   "or user\n")
+    # ssh itself reads the file: no ProxyCommand, nothing run
+    r = sh("ssh -G -F %s/ci-evil/ssh ci-evil" % m.path)
+    assert r.returncode == 0, r.stderr
+    assert "proxycommand" not in r.stdout.lower()
+    assert not pwned.exists()
+    assert m.proc.poll() is None
+
+
 @pytest.mark.parametrize("fault,requests,word", [
     ({"status": 503}, 4, "server error"),
     ({"status": 500, "headers": {"Retry-After": "0"}}, 4, "server error"),

@@ -431,6 +431,14 @@ static void test_rejects(void **state)
 	static const char *const bad[] = {
 		"[]", "null", "\"name\"", "{}", "{\"name\":null}",
 		"{\"name\":5}", "{\"name\":\"\"}", "{\"id\":\"x\"}",
+		/* names a hostile reply could use against a file tree, an
+		 * ssh_config or a shell */
+		"{\"name\":\"..\"}", "{\"name\":\"../etc\"}",
+		"{\"name\":\"a/b\"}", "{\"name\":\".hidden\"}",
+		"{\"name\":\"*\"}", "{\"name\":\"a b\"}",
+		"{\"name\":\"-oProxyCommand=x\"}",
+		"{\"name\":\"ci\\nProxyCommand x\"}",
+		"{\"name\":\"ci\\u00e9\"}",
 	};
 	struct az_compute c;
 	size_t i;
@@ -447,6 +455,35 @@ static void test_rejects(void **state)
 		cJSON_Delete(doc);
 	}
 	assert_int_equal(az_compute_from_json(NULL, &c), AZ_ERR_PROTOCOL);
+}
+
+static void test_safe_names_and_one_line_values(void **state)
+{
+	char longest[257];
+	struct az_compute c;
+
+	(void)state;
+	assert_true(az_compute_name_safe("ci-alice"));
+	assert_true(az_compute_name_safe("1st_box.v2"));
+	assert_true(az_compute_name_safe("x"));
+	memset(longest, 'a', 255);
+	longest[255] = '\0';
+	assert_true(az_compute_name_safe(longest));
+	longest[255] = 'a';
+	longest[256] = '\0';
+	assert_false(az_compute_name_safe(longest));
+	assert_false(az_compute_name_safe(NULL));
+	assert_false(az_compute_name_safe(""));
+	assert_false(az_compute_name_safe("_x"));
+	/* a newline in a value would make two lines of a one-line file */
+	map("{\"name\":\"ci-x\",\"location\":\"east\\nus\","
+	    "\"properties\":{\"properties\":{\"state\":\"Running\\r\\n"
+	    "Stopped\",\"sshSettings\":{\"adminUserName\":\"u\\n"
+	    "    ProxyCommand x\"}}}}", &c);
+	assert_string_equal(c.location, "east us");
+	assert_string_equal(c.state, "Running  Stopped");
+	assert_string_equal(c.ssh_user, "u     ProxyCommand x");
+	az_compute_free(&c);
 }
 
 static void test_copy(void **state)
@@ -527,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_errors_lines),
 		cmocka_unit_test(test_apps_need_both_fields),
 		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_safe_names_and_one_line_values),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_free_array),
 		cmocka_unit_test(test_name_rule),

@@ -94,6 +94,37 @@ static void test_ssh(void **state)
 	expect(CFS_SSH, &c, "# ci-alice: SSH access is disabled\n");
 }
 
+static void test_ssh_refuses_what_is_not_an_address_or_user(void **state)
+{
+	static const char *const hosts[] = {
+		"1.2.3.4 ProxyCommand x", "*", "-oProxyCommand=x", "a,b", "",
+	};
+	static const char *const users[] = {
+		"u ProxyCommand x", "-l", "u\"", "a=b",
+	};
+	const char *refused = "# ci-alice: Azure's reply has no usable SSH "
+			      "address or user\n";
+	struct az_compute c = running();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		c.public_ip = (char *)hosts[i];
+		c.private_ip = i == 4 ? (char *)"" : NULL;
+		expect(CFS_SSH, &c, i == 4 ? "# ci-alice: no address while "
+					     "Running\n" : refused);
+	}
+	c = running();
+	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		c.ssh_user = (char *)users[i];
+		expect(CFS_SSH, &c, refused);
+	}
+	c.public_ip = (char *)"fe80::1";
+	c.ssh_user = (char *)"data.sci_1-x";
+	c.ssh_port = 0;
+	expect(CFS_SSH, &c, "Host ci-alice\n    HostName fe80::1\n"
+			    "    User data.sci_1-x\n");
+}
+
 static void test_absent_values(void **state)
 {
 	struct az_compute c;
@@ -153,6 +184,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_ssh),
+		cmocka_unit_test(test_ssh_refuses_what_is_not_an_address_or_user),
 		cmocka_unit_test(test_absent_values),
 		cmocka_unit_test(test_not_files),
 		cmocka_unit_test(test_app_names),
