@@ -1,5 +1,6 @@
 """Mounting: the command's exit status and message, options, --demo."""
 import os
+import shutil
 import signal
 import socket
 import tempfile
@@ -7,6 +8,7 @@ import subprocess
 import time
 
 from conftest import WORKSPACE
+from emulator import EMULATOR
 from mount import COMPUTEFS, Mount, is_mounted, wait_for, write_token
 
 
@@ -217,3 +219,48 @@ def test_single_threaded_mount(emu_factory, mount_factory):
                       if not n.startswith(".")) == sorted(emu.instances())
     finally:
         m2.stop()
+
+
+def test_an_unprivileged_user_mounts_the_demo():
+    """The everyday case: a user, not root, mounts with fusermount3.
+
+    Debian's udev rule makes /dev/fuse 0666; a container may not, so the
+    test opens it up as udev would, and puts the mode back after.
+    """
+    mode = os.stat("/dev/fuse").st_mode & 0o777
+    os.chmod("/dev/fuse", 0o666)
+    mnt = tempfile.mkdtemp(prefix="computefs-user-")
+    os.chown(mnt, 65534, 65534)
+    # this build, where nobody can reach it whatever the checkout's modes
+    bindir = tempfile.mkdtemp(prefix="computefs-bin-")
+    os.chmod(bindir, 0o755)
+    for prog in (COMPUTEFS, EMULATOR):
+        shutil.copy(prog, bindir)
+    computefs = os.path.join(bindir, os.path.basename(COMPUTEFS))
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534",
+                 "--clear-groups", "--reset-env", "bash", "-c"]
+
+    def run(script):
+        return subprocess.run(as_nobody + [script], capture_output=True,
+                              text=True, timeout=60, cwd="/")
+
+    try:
+        r = run("%s --demo %s" % (computefs, mnt))
+        assert r.returncode == 0, r.stderr
+        r = run("cat %s/ci-alice/state && echo stop > %s/ci-alice/control "
+                "&& cat %s/ci-alice/state && stat -c %%U %s/ci-alice/state"
+                % (mnt, mnt, mnt, mnt))
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "Running\nStopping\nnobody\n"
+        # owner-only by default: not even root gets in
+        r = subprocess.run(["ls", mnt], capture_output=True, text=True)
+        assert r.returncode != 0 and "Permission denied" in r.stderr
+        r = run("fusermount3 -u %s" % mnt)
+        assert r.returncode == 0, r.stderr
+        assert not is_mounted(mnt)
+    finally:
+        if is_mounted(mnt):
+            subprocess.run(["umount", "-l", mnt], check=False)
+        os.chmod("/dev/fuse", mode)
+        os.rmdir(mnt)
+        shutil.rmtree(bindir)
