@@ -115,7 +115,15 @@ def test_cleartext_token_to_a_remote_host_is_refused(mnt, tmp_path):
 def test_help_and_version_need_no_mountpoint():
     r = subprocess.run([COMPUTEFS, "--help"], capture_output=True, text=True)
     assert r.returncode == 0
-    assert "usage: " in r.stdout and "cache_ttl" in r.stdout
+    assert "usage: " in r.stdout
+    # every option of the man page's OPTIONS, and every auth= mode
+    for word in ("workspace=", "subscription=", "resource_group=",
+                 "workspace_name=", "config=", "endpoint=", "authority=",
+                 "auth=", "token_file=", "ca_file=", "cache_ttl=",
+                 "stale_max=", "vm_size=", "ssh_key=", "no_delete", "-o ro",
+                 "--demo", "auto", "env", "managed-identity", "cli",
+                 "token-file", "allow_other"):
+        assert word in r.stdout, word
     r = subprocess.run([COMPUTEFS, "-V"], capture_output=True, text=True)
     assert r.returncode == 0
     assert r.stdout.startswith("computefs ")
