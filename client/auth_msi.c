@@ -32,6 +32,14 @@ struct auth_msi {
 	char *url;     /* the full token URL */
 	char *header;  /* "Name: secret" line, or "Metadata: true" */
 	long connect_timeout_ms;
+	/*
+	 * IMDS answered once. Until then a request is a probe, as in
+	 * azure-identity: one attempt, no retries, so a machine without IMDS
+	 * (a laptop) moves on to the next credential within the 1 s connect
+	 * timeout. Touched only in msi_fetch(), which az_auth_src runs one
+	 * at a time (its "fetching" handoff under its lock).
+	 */
+	bool answered;
 };
 
 static const char *kind_name(enum msi_kind k)
@@ -57,12 +65,14 @@ static enum az_err msi_fetch(struct az_auth_src *s, char **token,
 		.url = m->url,
 		.headers = headers,
 		.connect_timeout_ms = m->connect_timeout_ms,
-		.max_retries = -1,
+		.max_retries = m->kind == MSI_IMDS && !m->answered ? 0 : -1,
 	};
 	struct az_http_resp resp;
 	enum az_err e;
 
 	e = az_http_send(m->http, &r, &resp, err);
+	if (resp.status > 0)
+		m->answered = true;
 	if (e == AZ_OK)
 		e = az_token_from_json(resp.body, resp.len, time(NULL), token,
 				       expires, "managed identity", err);

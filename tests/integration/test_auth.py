@@ -114,6 +114,24 @@ def test_azure_cli_credential(emu_factory, mnt, tmp_path):
         m.stop()
 
 
+def test_imds_is_probed_once_before_the_cli(emu_factory, mnt, tmp_path):
+    # As azure-identity's DefaultAzureCredential does: an IMDS that does
+    # not answer costs one attempt, not four, before the next credential.
+    emu = emu_factory("--instances", "2")
+    emu.faults([{"route": "token_imds", "drop": True}])
+    env = clean_env(AZURE_POD_IDENTITY_AUTHORITY_HOST=emu.url)
+    env["PATH"] = fake_az(tmp_path, emu.token, int(time.time()) + 3600) + \
+        ":" + env["PATH"]
+    m = Mount(emu, mnt, options=["auth=auto"], token=False, env=env)
+    try:
+        m.start()
+        ws = mounted_ok(m, emu)
+        assert "cli" in ws["auth"]
+        assert emu.counters()["routes"]["token_imds"] == 1
+    finally:
+        m.stop()
+
+
 def test_token_renewed_mid_use(emu_factory, mnt):
     emu = emu_factory("--instances", "2", "--token-seconds", "2")
     env = clean_env(**sources(emu)["azureml"])
