@@ -6,9 +6,11 @@ fixed sleep), and unmounts with fusermount3 -u.
 """
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import time
+import weakref
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("COMPUTEFS_BUILD", os.path.join(REPO, "build"))
@@ -57,6 +59,8 @@ class Mount:
         self.path = mnt
         self.env = env
         self.tmp = tempfile.mkdtemp(prefix="cfs-tok-")
+        # the token file and the log go when this object does
+        weakref.finalize(self, shutil.rmtree, self.tmp, True)
         opts = ["endpoint=" + emu.url, "cache_ttl=%g" % cache_ttl]
         if token:  # True: the emulator's static token; a str: that one
             self.token_file = write_token(
