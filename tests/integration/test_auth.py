@@ -97,9 +97,9 @@ def test_authority_option(emu_factory, mnt):
         m.stop()
 
 
-def test_azure_cli_credential(emu_factory, mnt, tmp_path):
-    emu = emu_factory("--instances", "2")
-    env = clean_env()
+def mount_with_fake_az(emu, mnt, tmp_path, **env_extra):
+    """auth=auto with only a fake `az` (and @env_extra) to find; started."""
+    env = clean_env(**env_extra)
     env["PATH"] = fake_az(tmp_path, emu.token, int(time.time()) + 3600) + \
         ":" + env["PATH"]
     m = Mount(emu, mnt, options=["auth=auto"], token=False, env=env)
@@ -107,6 +107,16 @@ def test_azure_cli_credential(emu_factory, mnt, tmp_path):
         m.start()
         ws = mounted_ok(m, emu)
         assert "cli" in ws["auth"]
+    except BaseException:
+        m.stop()
+        raise
+    return m
+
+
+def test_azure_cli_credential(emu_factory, mnt, tmp_path):
+    emu = emu_factory("--instances", "2")
+    m = mount_with_fake_az(emu, mnt, tmp_path)
+    try:
         calls = (tmp_path / "az.calls").read_text()
         assert "account get-access-token" in calls
         assert "management.azure.com" in calls
@@ -119,14 +129,9 @@ def test_imds_is_probed_once_before_the_cli(emu_factory, mnt, tmp_path):
     # not answer costs one attempt, not four, before the next credential.
     emu = emu_factory("--instances", "2")
     emu.faults([{"route": "token_imds", "drop": True}])
-    env = clean_env(AZURE_POD_IDENTITY_AUTHORITY_HOST=emu.url)
-    env["PATH"] = fake_az(tmp_path, emu.token, int(time.time()) + 3600) + \
-        ":" + env["PATH"]
-    m = Mount(emu, mnt, options=["auth=auto"], token=False, env=env)
+    m = mount_with_fake_az(emu, mnt, tmp_path,
+                           AZURE_POD_IDENTITY_AUTHORITY_HOST=emu.url)
     try:
-        m.start()
-        ws = mounted_ok(m, emu)
-        assert "cli" in ws["auth"]
         assert emu.counters()["routes"]["token_imds"] == 1
     finally:
         m.stop()
