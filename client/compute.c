@@ -17,47 +17,29 @@
 #include <strings.h>
 
 #include "client/json.h"
+#include "util/buf.h"
 
 #define CI "properties.properties."
 
-/* A growing string buffer; on allocation failure it stays NULL. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_addn(struct sbuf *b, const char *s, size_t n)
+/*
+ * Every mapped value is one line of a file: control characters in
+ * [s, s + n), a hostile "\n" among them, become spaces.
+ */
+static void flatten(char *s, size_t n)
 {
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 128;
-		char *ns;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		ns = realloc(b->s, cap);
-		if (!ns) {
-			b->oom = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (iscntrl((unsigned char)s[i]))
+			s[i] = ' ';
 }
 
-/* Append @s with control characters (newlines) turned into spaces. */
-static void sb_add_line(struct sbuf *b, const char *s)
+/* Append @s to @b, flattened. */
+static void add_line(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
-		char ch = iscntrl((unsigned char)*s) ? ' ' : *s;
+	size_t at = b->len;
 
-		sb_addn(b, &ch, 1);
-	}
+	buf_puts(b, s);
+	if (!b->failed)
+		flatten(b->data + at, b->len - at);
 }
 
 /*
@@ -65,7 +47,7 @@ static void sb_add_line(struct sbuf *b, const char *s)
  * ErrorResponse ({"error": {code, message}}) or, leniently, a bare
  * {code, message}.
  */
-static void add_errors(struct sbuf *b, const cJSON *arr)
+static void add_errors(struct buf *b, const cJSON *arr)
 {
 	const cJSON *it;
 
@@ -84,41 +66,37 @@ static void add_errors(struct sbuf *b, const cJSON *arr)
 		if (!code && !msg)
 			continue;
 		if (code)
-			sb_add_line(b, code);
+			add_line(b, code);
 		if (code && msg)
-			sb_addn(b, ": ", 2);
+			buf_puts(b, ": ");
 		if (msg)
-			sb_add_line(b, msg);
-		sb_addn(b, "\n", 1);
+			add_line(b, msg);
+		buf_puts(b, "\n");
 	}
 }
 
 /* Both error arrays as text in *@out (NULL when none); -1 out of memory. */
 static int errors_text(const cJSON *obj, char **out)
 {
-	struct sbuf b = { 0 };
+	struct buf b = BUF_INIT;
 
 	add_errors(&b, js_array(obj, "properties.provisioningErrors"));
 	add_errors(&b, js_array(obj, CI "errors"));
-	if (b.oom) {
-		free(b.s);
+	if (b.failed) {
+		buf_free(&b);
 		return -1;
 	}
-	*out = b.s;
+	*out = b.data;
 	return 0;
 }
 
-/*
- * strdup for a value of a one-line file (every mapped field is one):
- * control characters, a hostile "\n" among them, become spaces.
- */
+/* strdup, flattened. */
 static char *dup_line(const char *s)
 {
 	char *d = strdup(s);
 
-	for (char *p = d; p && *p; p++)
-		if (iscntrl((unsigned char)*p))
-			*p = ' ';
+	if (d)
+		flatten(d, strlen(d));
 	return d;
 }
 

@@ -37,12 +37,14 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "util/buf.h"
 #include "util/log.h"
 
 #define POOL_MAX 8
 #define TOKEN_MAX 16384
 #define HEADER_MAX 16384 /* longest Location we keep (ARM: >= 4 KB) */
 #define SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
+#define CA_FILE_MAX (64UL << 20) /* a CA bundle larger is not one */
 #define TIMEOUT_ENV "COMPUTEFS_HTTP_TIMEOUT_MS" /* see env_ms() */
 
 struct az_http {
@@ -60,8 +62,7 @@ struct az_http {
 
 /* One attempt's reply as it arrives. */
 struct xfer {
-	char *body;
-	size_t len, cap;
+	struct buf body;
 	bool too_big;
 	char *location, *async_op, *ra, *ra_ms, *x_ra_ms;
 };
@@ -94,42 +95,6 @@ static void share_unlock(CURL *handle, curl_lock_data data, void *userp)
 		pthread_mutex_unlock(&h->share_locks[data]);
 }
 
-/* Read a whole file into a malloc'd buffer; NULL with errno on failure. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL, *nb;
-	size_t cap = 0, n = 0, got;
-
-	if (!f)
-		return NULL;
-	do {
-		if (n + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 65536;
-			if (cap > 64L * 1024 * 1024) {
-				errno = EFBIG;
-				goto fail;
-			}
-			nb = realloc(buf, cap);
-			if (!nb)
-				goto fail;
-			buf = nb;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-	} while (got > 0);
-	if (ferror(f))
-		goto fail;
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-fail:
-	free(buf);
-	fclose(f);
-	return NULL;
-}
-
 /*
  * ca_file adds to the system bundle: when both exist, hand libcurl the
  * two concatenated as a blob; when only ca_file, its path.
@@ -137,41 +102,36 @@ fail:
 static enum az_err setup_ca(struct az_http *h, const char *ca_file,
 			    struct az_error *err)
 {
-	char *sys, *extra, *all;
-	size_t sys_len = 0, extra_len = 0;
+	struct buf all = BUF_INIT, extra = BUF_INIT;
 
-	extra = slurp(ca_file, &extra_len);
-	if (!extra)
+	if (buf_read_file(&extra, ca_file, CA_FILE_MAX) < 0) {
+		buf_free(&extra);
 		return az_fail(err, AZ_ERR_INVALID, 0,
 			       "cannot read ca_file %s: %s", ca_file,
 			       strerror(errno));
-	if (!strstr(extra, "-----BEGIN CERTIFICATE-----")) {
-		free(extra);
+	}
+	if (!extra.data || !strstr(extra.data, "-----BEGIN CERTIFICATE-----")) {
+		buf_free(&extra);
 		return az_fail(err, AZ_ERR_INVALID, 0,
 			       "ca_file %s holds no PEM certificate", ca_file);
 	}
-	sys = slurp(SYSTEM_CA, &sys_len);
-	if (!sys) {
-		free(extra);
+	if (buf_read_file(&all, SYSTEM_CA, CA_FILE_MAX) < 0) {
+		buf_free(&all);
+		buf_free(&extra);
 		h->ca_path = strdup(ca_file);
 		if (!h->ca_path)
 			return az_fail(err, AZ_ERR_NOMEM, 0, NULL);
 		return AZ_OK;
 	}
-	all = malloc(sys_len + extra_len + 2);
-	if (!all) {
-		free(sys);
-		free(extra);
+	buf_puts(&all, "\n");
+	buf_add(&all, extra.data, extra.len);
+	buf_free(&extra);
+	if (all.failed) {
+		buf_free(&all);
 		return az_fail(err, AZ_ERR_NOMEM, 0, NULL);
 	}
-	memcpy(all, sys, sys_len);
-	all[sys_len] = '\n';
-	memcpy(all + sys_len + 1, extra, extra_len);
-	all[sys_len + 1 + extra_len] = '\0';
-	h->ca_data = all;
-	h->ca_len = sys_len + 1 + extra_len;
-	free(sys);
-	free(extra);
+	h->ca_data = all.data;
+	h->ca_len = all.len;
 	return AZ_OK;
 }
 
@@ -293,25 +253,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 	struct xfer *x = userp;
 	size_t n = size * nmemb;
 
-	if (x->len + n > (size_t)AZ_HTTP_MAX_BODY) {
+	if (x->body.len + n > (size_t)AZ_HTTP_MAX_BODY) {
 		x->too_big = true;
 		return 0;
 	}
-	if (x->len + n + 1 > x->cap) {
-		size_t cap = x->cap ? x->cap : 16384;
-		char *nb;
-
-		while (cap < x->len + n + 1)
-			cap *= 2;
-		nb = realloc(x->body, cap);
-		if (!nb)
-			return 0;
-		x->body = nb;
-		x->cap = cap;
-	}
-	memcpy(x->body + x->len, data, n);
-	x->len += n;
-	x->body[x->len] = '\0';
+	buf_add(&x->body, data, n);
+	if (x->body.failed)
+		return 0;
 	return n;
 }
 
@@ -374,7 +322,7 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *userp)
 static void xfer_reset(struct xfer *x)
 {
 	xfer_clear_headers(x);
-	free(x->body);
+	buf_free(&x->body);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -540,8 +488,8 @@ static void resp_take(struct az_http_resp *resp, struct xfer *x, long status,
 {
 	az_http_resp_free(resp);
 	resp->status = status;
-	resp->body = x->body ? x->body : strdup("");
-	resp->len = x->body ? x->len : 0;
+	resp->body = x->body.data ? x->body.data : strdup("");
+	resp->len = x->body.len;
 	resp->location = x->location;
 	resp->async_op = x->async_op;
 	resp->retry_after_ms = az_retry_after_ms(x->ra, x->ra_ms, x->x_ra_ms,

@@ -9,6 +9,7 @@
  * every server thread inherits the mask and the main thread alone takes
  * them with sigwait(); it then stops the server and exits 0.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "emulator/server.h"
 #include "emulator/text.h"
 #include "emulator/token.h"
+#include "util/buf.h"
 #include "util/log.h"
 
 #define TEN_YEARS (10L * 365 * 24 * 3600) /* --user-token's lifetime */
@@ -305,33 +307,18 @@ static int parse_args(int argc, char **argv, struct emu_config *c)
 	return 0;
 }
 
-static char *read_file(const char *path)
+/* A PEM file's text, or NULL with a message on stderr. */
+static char *read_pem(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
+	struct buf b = BUF_INIT;
 
-	if (!f)
+	if (buf_read_file(&b, path, 1UL << 20) < 0 || !b.data) {
+		fprintf(stderr, "computefs-emulator: cannot read %s: %s\n",
+			path, b.data ? strerror(errno) : "empty file");
+		buf_free(&b);
 		return NULL;
-	do {
-		if (len + 4096 + 1 > cap) {
-			char *b;
-
-			cap = (len + 4096 + 1) * 2;
-			b = realloc(buf, cap);
-			if (!b) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = b;
-		}
-		n = fread(buf + len, 1, 4096, f);
-		len += n;
-	} while (n > 0 && len < (1u << 20));
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
+	}
+	return b.data;
 }
 
 int main(int argc, char **argv)
@@ -370,11 +357,10 @@ int main(int argc, char **argv)
 	log_setup("computefs-emulator", false,
 		  cfg.verbose ? LOG_LVL_DEBUG : LOG_LVL_WARN);
 	if (cfg.tls_cert) {
-		cert = read_file(cfg.tls_cert);
-		key = read_file(cfg.tls_key);
-		if (!cert || !key) {
-			fprintf(stderr, "computefs-emulator: cannot read %s\n",
-				cert ? cfg.tls_key : cfg.tls_cert);
+		cert = read_pem(cfg.tls_cert);
+		key = cert ? read_pem(cfg.tls_key) : NULL;
+		if (!key) {
+			free(cert);
 			return 1;
 		}
 	}

@@ -28,6 +28,7 @@
 #include "emulator/arm.h"
 #include "emulator/route.h"
 #include "emulator/text.h"
+#include "util/buf.h"
 #include "util/log.h"
 
 struct server {
@@ -39,8 +40,7 @@ struct server {
 
 /* One request in flight; owned by its connection's thread. */
 struct pending {
-	char *body;
-	size_t len, cap;
+	struct buf body;
 	bool too_big;
 };
 
@@ -322,22 +322,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!p->too_big && p->len + *upload_size >
-					   (size_t)s->e->cfg->max_body) {
-			p->too_big = true;
-		} else if (!p->too_big) {
-			if (p->len + *upload_size + 1 > p->cap) {
-				size_t cap = (p->len + *upload_size + 1) * 2;
-				char *b = realloc(p->body, cap);
-
-				if (!b)
-					return MHD_NO;
-				p->body = b;
-				p->cap = cap;
-			}
-			memcpy(p->body + p->len, upload, *upload_size);
-			p->len += *upload_size;
-			p->body[p->len] = '\0';
+		if (p->body.len + *upload_size > (size_t)s->e->cfg->max_body)
+			p->too_big = true; /* read on, keep nothing: see above */
+		if (!p->too_big) {
+			buf_add(&p->body, upload, *upload_size);
+			if (p->body.failed)
+				return MHD_NO;
 		}
 		*upload_size = 0;
 		return MHD_YES;
@@ -351,8 +341,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		.scheme = s->tls ? "https" : "http",
 		.host = host && *host && !strpbrk(host, " /\\\"")
 				? host : s->listen,
-		.body = p->body ? p->body : "",
-		.body_len = p->len,
+		.body = p->body.data ? p->body.data : "",
+		.body_len = p->body.len,
 		.header = mhd_header,
 		.arg = mhd_arg,
 		.ctx = c,
@@ -373,7 +363,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)c;
 	(void)toe;
 	if (p) {
-		free(p->body);
+		buf_free(&p->body);
 		free(p);
 	}
 	*con_cls = NULL;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/buf.h"
 
 enum {
 	KEY_HELP,
@@ -231,39 +232,21 @@ int cfs_opts_workspace(const struct cfs_opts *o, const char *cwd,
 	return -1;
 }
 
-static char *slurp(const char *path, size_t max)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return NULL;
-	buf = malloc(max + 1);
-	if (!buf) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, max, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
-}
-
 int cfs_config_read(const char *path, struct az_workspace *ws, char *why,
 		    size_t len)
 {
-	char *text = slurp(path, 64 * 1024);
+	struct buf text = BUF_INIT;
 	char reason[256];
 	int rc;
 
-	if (!text) {
+	if (buf_read_file(&text, path, 64 * 1024) < 0) {
 		snprintf(why, len, "cannot read %s: %s", path, strerror(errno));
+		buf_free(&text);
 		return -1;
 	}
-	rc = az_workspace_from_config(text, strlen(text), ws, reason,
-				      sizeof(reason));
-	free(text);
+	rc = az_workspace_from_config(text.data ? text.data : "", text.len,
+				      ws, reason, sizeof(reason));
+	buf_free(&text);
 	if (rc < 0)
 		snprintf(why, len, "%s: %s", path, reason);
 	return rc;

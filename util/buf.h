@@ -26,4 +26,11 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
 
+/*
+ * Append the whole file at @path, at most @max bytes of it. Returns 0, or
+ * -1 with errno (EFBIG when the file is larger than @max, ENOMEM when the
+ * buffer failed), leaving what was appended.
+ */
+int buf_read_file(struct buf *b, const char *path, size_t max);
+
 #endif
