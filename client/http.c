@@ -105,12 +105,15 @@ static enum az_err setup_ca(struct az_http *h, const char *ca_file,
 	struct buf all = BUF_INIT, extra = BUF_INIT;
 
 	if (buf_read_file(&extra, ca_file, CA_FILE_MAX) < 0) {
+		int e = errno;
+
 		buf_free(&extra);
 		return az_fail(err, AZ_ERR_INVALID, 0,
 			       "cannot read ca_file %s: %s", ca_file,
-			       strerror(errno));
+			       strerror(e));
 	}
-	if (!extra.data || !strstr(extra.data, "-----BEGIN CERTIFICATE-----")) {
+	if (!extra.data ||
+	    !strstr(extra.data, "-----BEGIN CERTIFICATE-----")) {
 		buf_free(&extra);
 		return az_fail(err, AZ_ERR_INVALID, 0,
 			       "ca_file %s holds no PEM certificate", ca_file);

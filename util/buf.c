@@ -99,9 +99,14 @@ int buf_read_file(struct buf *b, const char *path, size_t max)
 		}
 		buf_add(b, chunk, (size_t)n);
 	}
-	close(fd);
-	if (n < 0)
+	if (n < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
 		return -1;
+	}
+	close(fd);
 	if (b->failed) {
 		errno = ENOMEM;
 		return -1;
