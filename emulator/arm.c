@@ -299,14 +299,30 @@ static void get_workspace(struct emu *e, struct emu_reply *r)
 	reply_json(r, 200, ws);
 }
 
+/* Add "nextLink": this list URL with $skiptoken=skip (Azure's shape). */
+static void add_next_link(cJSON *body, const struct emu_request *rq,
+			  const char *skip)
+{
+	const char *api = req_arg(rq, "api-version");
+	size_t n = strlen(rq->scheme) + strlen(rq->host) + strlen(rq->path) +
+		   strlen(api) + strlen(skip) + 64;
+	char *link = malloc(n);
+
+	if (!link)
+		return;
+	snprintf(link, n, "%s://%s%s?api-version=%s&$skiptoken=%s",
+		 rq->scheme, rq->host, rq->path, api, skip);
+	cJSON_AddStringToObject(body, "nextLink", link);
+	free(link);
+}
+
 static void list_computes(struct emu *e, const struct emu_request *rq,
 			  struct emu_reply *r)
 {
 	const char *tok = req_arg(rq, "$skiptoken");
 	unsigned long after = 0, next;
 	cJSON *body, *page;
-	char skip[128], *link;
-	size_t n;
+	char skip[128];
 
 	if (!tok)
 		tok = req_arg(rq, "$skip");
@@ -322,17 +338,31 @@ static void list_computes(struct emu *e, const struct emu_request *rq,
 	cJSON_AddItemToObject(body, "value", page);
 	if (next) {
 		arm_skiptoken(next, skip, sizeof(skip));
-		n = strlen(rq->scheme) + strlen(rq->host) + strlen(rq->path) +
-		    strlen(req_arg(rq, "api-version")) + strlen(skip) + 64;
-		link = malloc(n);
-		if (link) {
-			snprintf(link, n, "%s://%s%s?api-version=%s&$skiptoken=%s",
-				 rq->scheme, rq->host, rq->path,
-				 req_arg(rq, "api-version"), skip);
-			cJSON_AddStringToObject(body, "nextLink", link);
-			free(link);
-		}
+		add_next_link(body, rq, skip);
 	}
+	reply_json(r, 200, body);
+}
+
+/*
+ * The endless fault's page: no computes and a nextLink whose token was
+ * never given before (a process-wide counter). The token is not one
+ * arm_skiptoken_parse() accepts, so it names no position.
+ */
+static void endless_page(struct emu *e, const struct emu_request *rq,
+			 struct emu_reply *r)
+{
+	unsigned long seq = __atomic_add_fetch(&e->endless, 1,
+					       __ATOMIC_RELAXED);
+	char raw[64], *skip;
+	cJSON *body;
+
+	snprintf(raw, sizeof(raw), "computefs-emulator:endless:%lu", seq);
+	skip = text_b64url(raw, strlen(raw));
+	body = cJSON_CreateObject();
+	cJSON_AddItemToObject(body, "value", cJSON_CreateArray());
+	if (skip)
+		add_next_link(body, rq, skip);
+	free(skip);
 	reply_json(r, 200, body);
 }
 
@@ -426,7 +456,8 @@ static void dispatch(struct emu *e, const struct route *rt,
 }
 
 void arm_serve(struct emu *e, const struct route *rt,
-	       const struct emu_request *rq, struct emu_reply *r)
+	       const struct emu_request *rq, bool endless,
+	       struct emu_reply *r)
 {
 	const char *token;
 
@@ -436,5 +467,9 @@ void arm_serve(struct emu *e, const struct route *rt,
 		return;
 	if (!check_api_version(e, rt, rq, r) || !check_scope(e, rt, r))
 		return;
-	dispatch(e, rt, rq, token, r);
+	if (endless && rt->kind == ROUTE_COMPUTES &&
+	    text_ieq(rq->method, "GET"))
+		endless_page(e, rq, r);
+	else
+		dispatch(e, rt, rq, token, r);
 }

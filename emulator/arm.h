@@ -14,9 +14,14 @@
 #include "emulator/reply.h"
 #include "emulator/route.h"
 
-/* Serve an ARM request (route kinds WORKSPACE ... OP_RESULT, ARM_OTHER). */
+/*
+ * Serve an ARM request (route kinds WORKSPACE ... OP_RESULT, ARM_OTHER).
+ * endless (a fault rule's): a GET of the compute list that passes the
+ * checks gets an empty page with a fresh nextLink (see faults.h).
+ */
 void arm_serve(struct emu *e, const struct route *rt,
-	       const struct emu_request *rq, struct emu_reply *r);
+	       const struct emu_request *rq, bool endless,
+	       struct emu_reply *r);
 
 /* Is v an api-version the emulator accepts (2022-10-01 .. 2025-06-01)? */
 bool arm_api_version_ok(const char *v);

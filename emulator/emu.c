@@ -4,10 +4,30 @@
  */
 #include "emulator/emu.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "emulator/seed.h"
+
+/* The stop gate: a mutex and a condition timed on CLOCK_MONOTONIC. */
+static int stop_init(struct emu *e)
+{
+	pthread_condattr_t attr;
+	int rc;
+
+	if (pthread_condattr_init(&attr) != 0)
+		return -1;
+	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (rc == 0)
+		rc = pthread_cond_init(&e->stop.cond, &attr);
+	pthread_condattr_destroy(&attr);
+	if (rc != 0)
+		return -1;
+	pthread_mutex_init(&e->stop.lock, NULL);
+	return 0;
+}
 
 int emu_init(struct emu *e, const struct emu_config *cfg, char *err,
 	     size_t errn)
@@ -49,6 +69,10 @@ int emu_init(struct emu *e, const struct emu_config *cfg, char *err,
 	snprintf(e->sub, sizeof(e->sub), "%s", rt.sub);
 	snprintf(e->rg, sizeof(e->rg), "%s", rt.rg);
 	snprintf(e->ws, sizeof(e->ws), "%s", rt.ws);
+	if (stop_init(e) < 0) {
+		snprintf(err, errn, "cannot set up the stop condition");
+		return -1;
+	}
 	e->store = store_new(&so);
 	e->tokens = tokens_new(&to);
 	e->counters = counters_new();
@@ -81,4 +105,38 @@ void emu_fini(struct emu *e)
 	e->tokens = NULL;
 	e->counters = NULL;
 	e->faults = NULL;
+	pthread_cond_destroy(&e->stop.cond);
+	pthread_mutex_destroy(&e->stop.lock);
+}
+
+bool emu_wait(struct emu *e, long ms)
+{
+	struct timespec until;
+	bool stopped;
+	int rc = 0;
+
+	if (ms < 0)
+		ms = 0;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += ms % 1000 * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&e->stop.lock);
+	while (!e->stop.stopping && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&e->stop.cond, &e->stop.lock,
+					    &until);
+	stopped = e->stop.stopping;
+	pthread_mutex_unlock(&e->stop.lock);
+	return !stopped;
+}
+
+void emu_stop(struct emu *e)
+{
+	pthread_mutex_lock(&e->stop.lock);
+	e->stop.stopping = true;
+	pthread_cond_broadcast(&e->stop.cond);
+	pthread_mutex_unlock(&e->stop.lock);
 }

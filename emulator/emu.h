@@ -3,11 +3,14 @@
  * The running emulator: its settings and the modules that hold its state,
  * shared by every connection thread. The modules lock themselves; the
  * fields of struct emu are set before the server starts and never change,
- * except the two rate-limit budgets, which change only atomically.
+ * except the two rate-limit budgets and the endless-page counter, which
+ * change only atomically, and the stop gate, which has its own lock.
  */
 #ifndef EMULATOR_EMU_H
 #define EMULATOR_EMU_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "emulator/settings.h"
@@ -28,6 +31,12 @@ struct emu {
 	struct faults *faults;
 	long reads;		/* requests for the ratelimit headers */
 	long writes;		/* (atomic) */
+	unsigned long endless;	/* endless pages served (atomic) */
+	struct {
+		pthread_mutex_t lock;	/* guards stopping */
+		pthread_cond_t cond;	/* CLOCK_MONOTONIC, broadcast */
+		bool stopping;
+	} stop;
 };
 
 /*
@@ -37,5 +46,15 @@ struct emu {
 int emu_init(struct emu *e, const struct emu_config *cfg, char *err,
 	     size_t errn);
 void emu_fini(struct emu *e);
+
+/*
+ * Wait ms milliseconds, or less if emu_stop() is called meanwhile (or was
+ * before). Returns true if the whole wait ran, false if it was cut short
+ * by a stop. Takes e->stop.lock; call with no other lock held.
+ */
+bool emu_wait(struct emu *e, long ms);
+
+/* Wake every emu_wait() now and make later ones return at once. */
+void emu_stop(struct emu *e);
 
 #endif

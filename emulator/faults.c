@@ -23,9 +23,10 @@ struct rule {
 	int status;
 	cJSON *headers;
 	char *body;
-	long delay_ms;
+	long delay_ms;		/* ms */
 	bool drop;
 	bool malformed;
+	bool endless;
 	long skip;		/* matches still to let through */
 	long times;		/* -1: unlimited */
 };
@@ -117,7 +118,7 @@ static bool parse_rule(const cJSON *o, struct rule *r, char *err, size_t errn)
 {
 	static const char *const keys[] = {
 		"method", "path", "route", "status", "headers", "body",
-		"delay_ms", "drop", "malformed", "skip", "times",
+		"delay_ms", "drop", "malformed", "endless", "skip", "times",
 	};
 	const cJSON *item, *h;
 	long status = 0;
@@ -148,8 +149,15 @@ static bool parse_rule(const cJSON *o, struct rule *r, char *err, size_t errn)
 	    !get_long(o, "skip", 0, 1000000, &r->skip, err, errn) ||
 	    !get_long(o, "times", 1, 1000000000, &r->times, err, errn) ||
 	    !get_bool(o, "drop", &r->drop, err, errn) ||
-	    !get_bool(o, "malformed", &r->malformed, err, errn))
+	    !get_bool(o, "malformed", &r->malformed, err, errn) ||
+	    !get_bool(o, "endless", &r->endless, err, errn))
 		return false;
+	if (r->endless && (status || r->body || r->drop)) {
+		snprintf(err, errn,
+			 "'endless' cannot be combined with status, body or "
+			 "drop");
+		return false;
+	}
 	r->status = (int)status;
 	h = cJSON_GetObjectItemCaseSensitive(o, "headers");
 	if (h && !cJSON_IsNull(h)) {
@@ -235,6 +243,8 @@ cJSON *faults_json(struct faults *f)
 						(double)r->delay_ms);
 		cJSON_AddBoolToObject(o, "drop", r->drop);
 		cJSON_AddBoolToObject(o, "malformed", r->malformed);
+		if (r->endless)
+			cJSON_AddBoolToObject(o, "endless", true);
 		cJSON_AddNumberToObject(o, "skip", (double)r->skip);
 		cJSON_AddNumberToObject(o, "times_left", (double)r->times);
 		cJSON_AddItemToArray(arr, o);
@@ -269,6 +279,9 @@ bool faults_match(struct faults *f, const char *method, const char *path,
 			continue;
 		if (r->route && !text_ieq(r->route, route))
 			continue;
+		if (r->endless && (!text_ieq(route, "list") ||
+				   !text_ieq(method, "GET")))
+			continue;
 		if (!path_matches(r->path, path))
 			continue;
 		if (r->skip > 0) {
@@ -284,6 +297,7 @@ bool faults_match(struct faults *f, const char *method, const char *path,
 		out->delay_ms = r->delay_ms;
 		out->drop = r->drop;
 		out->malformed = r->malformed;
+		out->endless = r->endless;
 		hit = true;
 		break;
 	}

@@ -10,12 +10,28 @@
  *   status     answer this status instead of serving the request
  *   headers    {"Name": "value"} added to that answer
  *   body       body of that answer (default: an ARM error body)
- *   delay_ms   wait this long first (then serve or apply the rest)
+ *   delay_ms   wait this many ms first (at most 600000), then serve or
+ *              apply the rest
  *   drop       true: close the connection without any answer
  *   malformed  true: truncate the body (of the real answer, or of status's)
+ *   endless    true: a compute list that never ends (see below)
  *   skip       let this many matching requests through first (default 0)
  *   times      how many matches the rule applies to (default unlimited)
- * The first rule that matches applies.
+ * The first rule that matches applies. path is matched against the path
+ * alone, never the query, so a list's nextLink pages match what its first
+ * page matches (route "list" counts every page).
+ *
+ * An endless rule matches only GET W/computes (route "list"; any other
+ * request passes it by) and answers, after the usual ARM checks
+ * (auth, api-version, scope), 200 {"value": [], "nextLink": URL} where
+ * URL is the request's own scheme://host/path?api-version=V with a
+ * $skiptoken never given before: a client that follows nextLink pages
+ * forever. It can be combined with delay_ms, headers, malformed, skip and
+ * times, not with status, body or drop. Its tokens name no position: once
+ * the rule is gone, following one answers 400 InvalidSkipToken.
+ *
+ * A delay is cut short when the emulator stops (SIGTERM, SIGINT): the
+ * request is then dropped (connection closed, no answer).
  */
 #ifndef EMULATOR_FAULTS_H
 #define EMULATOR_FAULTS_H
@@ -32,9 +48,10 @@ struct fault_action {
 	int status;		/* 0: serve the request normally */
 	cJSON *headers;		/* object or NULL */
 	char *body;		/* NULL: default body */
-	long delay_ms;
+	long delay_ms;		/* ms */
 	bool drop;
 	bool malformed;
+	bool endless;		/* empty list page, fresh nextLink */
 };
 
 struct faults *faults_new(void);

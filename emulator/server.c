@@ -8,6 +8,12 @@
  * gathered into a struct pending (owned by that connection's thread and
  * freed in on_completed) and then handed to server_handle(), which only
  * touches the modules of struct emu; they lock themselves.
+ *
+ * Stopping must not wait on a request: a fault's delay waits on the emu's
+ * stop gate (emu_wait), which server_stop() opens before MHD joins the
+ * connection threads; nothing else in a handler sleeps or blocks (the
+ * operations' state machine reads the clock, it has no timers). MHD's
+ * inter-thread channel (MHD_USE_ITC) lets it quiesce and wake the threads.
  */
 #include "emulator/server.h"
 
@@ -113,11 +119,22 @@ int server_listen(const char *addr, int port, int *bound, char *err,
 	return fd;
 }
 
-/* The body of a fault rule's answer when the rule gives none. */
-static void fault_reply(const struct fault_action *fa, struct emu_reply *r)
+/* Add a fault rule's headers to its answer. */
+static void fault_headers(const struct fault_action *fa, struct emu_reply *r)
 {
 	const cJSON *h;
 
+	cJSON_ArrayForEach(h, fa->headers) {
+		if (cJSON_IsString(h))
+			reply_header(r, h->string, "%s", h->valuestring);
+		else
+			reply_header(r, h->string, "%g", h->valuedouble);
+	}
+}
+
+/* The answer of a fault rule with a status (its body, or a default one). */
+static void fault_reply(const struct fault_action *fa, struct emu_reply *r)
+{
 	if (fa->body) {
 		reply_raw(r, fa->status, "application/json; charset=utf-8",
 			  fa->body, strlen(fa->body));
@@ -137,12 +154,7 @@ static void fault_reply(const struct fault_action *fa, struct emu_reply *r)
 	} else {
 		reply_raw(r, fa->status, NULL, NULL, 0);
 	}
-	cJSON_ArrayForEach(h, fa->headers) {
-		if (cJSON_IsString(h))
-			reply_header(r, h->string, "%s", h->valuestring);
-		else
-			reply_header(r, h->string, "%g", h->valuedouble);
-	}
+	fault_headers(fa, r);
 }
 
 /* Cut a body in half so that it is no longer valid JSON. */
@@ -160,8 +172,10 @@ static void malform(struct emu_reply *r)
 	}
 }
 
+/* Serve a request; endless: the endless fault's list page (faults.h). */
 static void serve(struct emu *e, const struct route *rt,
-		  const struct emu_request *rq, struct emu_reply *r)
+		  const struct emu_request *rq, bool endless,
+		  struct emu_reply *r)
 {
 	switch (rt->kind) {
 	case ROUTE_TOKEN_AAD:
@@ -185,7 +199,7 @@ static void serve(struct emu *e, const struct route *rt,
 	case ROUTE_ACTION:
 	case ROUTE_OP_STATUS:
 	case ROUTE_OP_RESULT:
-		arm_serve(e, rt, rq, r);
+		arm_serve(e, rt, rq, endless, r);
 		return;
 	}
 }
@@ -201,31 +215,27 @@ void server_handle(struct emu *e, const struct emu_request *rq,
 	route_parse(rq->path, &rt);
 	name = route_counter_name(&rt, rq->method);
 	if (rt.kind == ROUTE_ADMIN) {
-		serve(e, &rt, rq, r);
+		serve(e, &rt, rq, false, r);
 		return;
 	}
 	if (faults_match(e->faults, rq->method, rq->path, name, &fa)) {
 		faulted = true;
-		if (fa.delay_ms > 0) {
-			struct timespec ts = {
-				.tv_sec = fa.delay_ms / 1000,
-				.tv_nsec = fa.delay_ms % 1000 * 1000000L,
-			};
-
-			while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-				;
-		}
-		if (fa.drop)
+		/* A delay cut short by a stop drops the request. */
+		if (fa.delay_ms > 0 && !emu_wait(e, fa.delay_ms))
+			r->drop = true;
+		else if (fa.drop)
 			r->drop = true;
 		else if (fa.status)
 			fault_reply(&fa, r);
 		else
-			serve(e, &rt, rq, r);
+			serve(e, &rt, rq, fa.endless, r);
+		if (fa.endless && !r->drop)
+			fault_headers(&fa, r);
 		if (fa.malformed && !r->drop)
 			malform(r);
 		fault_action_free(&fa);
 	} else {
-		serve(e, &rt, rq, r);
+		serve(e, &rt, rq, false, r);
 	}
 	counters_add(e->counters, name, rq->method, rq->path,
 		     r->drop ? 0 : r->status);
@@ -374,7 +384,8 @@ struct server *server_start(struct emu *e, int fd, const char *cert,
 {
 	struct server *s = calloc(1, sizeof(*s));
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
-			 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+			 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+			 MHD_USE_ITC;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char addr[64];
@@ -445,6 +456,14 @@ void server_stop(struct server *s)
 {
 	if (!s)
 		return;
+	/*
+	 * No new connection; then wake every fault delay (those requests are
+	 * dropped); then MHD shuts the connections' sockets down and joins
+	 * their threads, none of which is left waiting on anything but its
+	 * socket. The listening socket stays the caller's to close.
+	 */
+	MHD_quiesce_daemon(s->d);
+	emu_stop(s->e);
 	MHD_stop_daemon(s->d);
 	free(s);
 }
