@@ -1,73 +1,83 @@
 /**
  * @file
  * The cache's read side: one listing of the workspace's instances, kept
- * fresh for cache_ttl, fetched by one caller at a time (see cache.h).
+ * fresh for cache_ttl by a refresher thread, served at once (see cache.h).
  *
  * DESIGN
  *
- * Threads. There is no thread of the read side's own: the threads are
- * the callers (FUSE request handlers). One mutex, c->lock, guards every
- * mutable field of struct cache (each says so); it is held only to look
- * at or swap those fields, never across a backend call, which may take
- * the network for seconds.
+ * Threads. Callers (FUSE request handlers) never fetch: they answer from
+ * c->cur and, when it is older than the TTL, ask the refresher thread
+ * for a new one (stale while revalidate). Only a caller with nothing it
+ * may serve (no listing yet, after a drop, or one past ttl + stale_max)
+ * waits for the refresher, and only as long as its call allows
+ * (util/call.h: its deadline, an interrupt). One mutex, c->lock, guards
+ * every mutable field of struct cache (each says so); it is held only to
+ * look at or swap those fields, never across a backend call, which may
+ * take the network for seconds.
  *
  * Snapshots. c->cur is a refcounted immutable listing. A caller leaves
  * with its own reference and reads the listing without any lock, for as
  * long as it likes; replacing c->cur (a new fetch, a drop) only drops the
  * cache's reference.
  *
- * Single flight. A caller that finds c->cur missing or older than the
- * TTL either starts a flight (c->flight, then fetches with the lock
- * released) or, when one is under way, joins it and sleeps on c->landed
- * until the fetcher has stored the answer in the flight. Every caller of
- * one flight gets the same answer: the new listing, the same error, or
- * the same old listing served stale.
+ * Single flight. A refresh is a struct cache_flight in c->flight, made
+ * by the first caller that wants one (kick_locked) and fetched by the
+ * refresher thread, the only thread that lists. Callers that wait join
+ * the flight and sleep on c->landed until the refresher has stored the
+ * answer in it: every caller of one flight gets the same answer. A
+ * waiter that gives up (deadline, interrupt) leaves the flight; the
+ * fetch goes on for the others and for the cache.
+ *
+ * Freshness. A listing's time is when it arrived (after its last page),
+ * so a listing slower than the TTL is still fresh on arrival.
  *
  * Generation. c->gen is bumped by cache_drop() and by every mutation,
- * which also detach c->flight. The fetcher records c->gen when it
- * starts; if the number moved meanwhile, its listing answers the callers
- * already waiting for it but is not installed: it may predate the drop or
- * the mutation, and the next question fetches afresh.
+ * which also detach a flight already fetching. The refresher records
+ * c->gen when its fetch starts; if the number moved meanwhile, its
+ * listing answers the callers already waiting for it but is not
+ * installed: it may predate the drop or the mutation, and the next
+ * question asks afresh.
  *
  * Failure. A transient backend error (unreachable, timeout, throttled,
- * server, malformed reply) with a listing younger than ttl + stale_max serves that listing
- * (stats.degraded). While failing, the backend is asked at most once per
- * c->retry seconds; questions in between are answered from memory: the
- * old listing while it is within the bound, else the last error. Other
- * errors are returned at once and not remembered.
+ * server, malformed reply) keeps the old listing, served while younger
+ * than ttl + stale_max (stats.degraded); past that, callers get the last
+ * error at once. While failing, a refresh starts at most once per
+ * c->retry seconds, so the backend's recovery is seen within about that.
+ * Other errors are returned to waiters and not remembered.
  *
  * Writes (ops.c, tracker.c) share c->lock and these rules: a mutation
  * Azure accepted bumps c->gen before re-reading its instance, and the
  * re-read replaces c->cur by a copy-on-write listing; the records of
  * operations are applied (cache_overlay_locked) to every listing before
- * it is seen. The tracker thread is the only other thread the cache has.
+ * it is seen. The tracker thread polls operations.
+ *
+ * Shutdown. cache_shutdown() cancels the refresher's and the tracker's
+ * calls (their transfers end at once) and refuses new work; cache_free()
+ * then joins both threads.
  */
 #include "cache/cache.h"
 #include "cache/internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/call.h"
 #include "util/log.h"
 
 #define DEFAULT_STALE_MAX 300.0
-#define RETRY_MIN 2.0
-#define RETRY_MAX 30.0
+#define RETRY_WHILE_FAILING 2.0 /* seconds between refreshes that fail */
 
 double cache_now(const struct cache *c)
 {
-	struct timespec ts;
-
 	if (c->be.now)
 		return c->be.now(c->be.ctx);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return call_now();
 }
 
 struct cache *cache_new(const struct cache_backend *be,
 			const struct cache_config *cfg)
 {
-	pthread_condattr_t attr;
 	struct cache *c;
 
 	if (!be || !be->list || !be->get)
@@ -82,28 +92,46 @@ struct cache *cache_new(const struct cache_backend *be,
 		c->cfg.ttl = 0;
 	if (c->cfg.stale_max <= 0)
 		c->cfg.stale_max = DEFAULT_STALE_MAX;
-	c->retry = c->cfg.ttl;
-	if (c->retry < RETRY_MIN)
-		c->retry = RETRY_MIN;
-	if (c->retry > RETRY_MAX)
-		c->retry = RETRY_MAX;
+	c->retry = RETRY_WHILE_FAILING;
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->landed, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->work, &attr);
-	pthread_condattr_destroy(&attr);
+	call_cond_init(&c->landed);
+	call_cond_init(&c->work);
+	call_cond_init(&c->kick);
 	c->events_tail = &c->events;
 	return c;
 }
+
+void cache_shutdown(struct cache *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (!c->stopping)
+		log_debug("cache: stopping");
+	c->stopping = true;
+	/* lock order: c->lock, then a call's own lock (call_cancel) */
+	if (c->refresh_call)
+		call_cancel(c->refresh_call);
+	if (c->poll_call)
+		call_cancel(c->poll_call);
+	pthread_cond_broadcast(&c->kick);
+	pthread_cond_broadcast(&c->work);
+	pthread_cond_broadcast(&c->landed);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void refresher_stop(struct cache *c);
 
 void cache_free(struct cache *c)
 {
 	if (!c)
 		return;
+	cache_shutdown(c);
+	refresher_stop(c);
 	cache_tracker_stop(c);
 	/* No caller may be inside the cache now, so no flight is either. */
 	cache_listing_put(c->cur);
+	pthread_cond_destroy(&c->kick);
 	pthread_cond_destroy(&c->work);
 	pthread_cond_destroy(&c->landed);
 	pthread_mutex_destroy(&c->lock);
@@ -129,6 +157,7 @@ bool cache_transient(enum az_err rc)
 	case AZ_ERR_NO_CREDENTIAL:
 	case AZ_ERR_INVALID:
 	case AZ_ERR_NOMEM:
+	case AZ_ERR_CANCELED:
 		return false;
 	}
 	return false;
@@ -147,16 +176,21 @@ static bool servable(const struct cache *c, const struct cache_listing *l,
 	return l && now - l->time < c->cfg.ttl + c->cfg.stale_max;
 }
 
-/* Called with c->lock held: forget the flight new questions would join. */
-static void detach_flight(struct cache *c)
-{
-	c->flight = NULL;
-}
-
 void cache_bump_locked(struct cache *c)
 {
 	c->gen++;
-	detach_flight(c);
+	/* a flight not yet started will fetch after this bump: keep it */
+	if (c->flight && c->flight->started)
+		c->flight = NULL;
+}
+
+/* Called with c->lock held: drop one reference to @f. */
+static void flight_put_locked(struct cache_flight *f)
+{
+	if (--f->refs == 0) {
+		cache_listing_put(f->answer);
+		free(f);
+	}
 }
 
 /*
@@ -177,17 +211,15 @@ static enum az_err take_answer(struct cache *c, struct cache_flight *f,
 		*out = NULL;
 		set_err(err, &f->err);
 	}
-	if (--f->refs == 0) {
-		cache_listing_put(f->answer);
-		free(f);
-	}
+	flight_put_locked(f);
 	return rc;
 }
 
 /*
- * Called with c->lock held, by the fetcher of @f: store what the fetch
- * brought (@l, a reference handed over, or @rc and @ferr) as the flight's
- * answer and, when no drop or mutation intervened, as the cache's state.
+ * Called with c->lock held, by the refresher: store what the fetch of
+ * @f brought (@l, a reference handed over, or @rc and @ferr) as the
+ * flight's answer and, when no drop or mutation intervened, as the
+ * cache's state.
  */
 static void land(struct cache *c, struct cache_flight *f,
 		 struct cache_listing *l, enum az_err rc,
@@ -195,6 +227,7 @@ static void land(struct cache *c, struct cache_flight *f,
 {
 	bool current = c->gen == f->gen;
 
+	c->stats.refreshing = false;
 	if (rc == AZ_OK) {
 		cache_overlay_locked(c, &l);
 		f->answer = l;
@@ -203,6 +236,7 @@ static void land(struct cache *c, struct cache_flight *f,
 		if (!current) {
 			log_debug("cache: listing fetched across a drop or "
 				  "mutation, not installed");
+			c->cur_stale = true; /* ask again */
 		} else {
 			cache_listing_put(c->cur);
 			c->cur = cache_listing_ref(l);
@@ -216,10 +250,13 @@ static void land(struct cache *c, struct cache_flight *f,
 			c->stats.last_refresh_wall = time(NULL);
 		}
 	} else {
-		c->stats.last_error = *ferr;
-		if (cache_transient(rc) && current) {
-			c->failing = true;
-			c->retry_at = now + c->retry;
+		if (rc != AZ_ERR_CANCELED) {
+			c->stats.last_error = *ferr;
+			c->stats.refresh_failures++;
+			if (current) {
+				c->failing = true;
+				c->retry_at = now + c->retry;
+			}
 		}
 		if (cache_transient(rc) && servable(c, c->cur, now)) {
 			if (!c->stats.degraded)
@@ -232,45 +269,40 @@ static void land(struct cache *c, struct cache_flight *f,
 			f->stale = true;
 			f->rc = AZ_OK;
 		} else {
-			/* failing past the bound: still not healthy */
-			c->stats.degraded = true;
+			if (rc != AZ_ERR_CANCELED)
+				c->stats.degraded = true;
 			f->rc = rc;
 			f->err = *ferr;
 		}
 	}
 	f->done = true;
 	if (c->flight == f)
-		detach_flight(c);
+		c->flight = NULL;
 	pthread_cond_broadcast(&c->landed);
 }
 
-/*
- * Called with c->lock held; returns with it held, having released it
- * around the backend call. Starts a flight and fetches.
- */
-static struct cache_flight *fly(struct cache *c)
+/* One list traversal for @f (called with no lock held). */
+static void fetch(struct cache *c, struct cache_flight *f)
 {
-	struct cache_flight *f = calloc(1, sizeof(*f));
 	struct cache_listing *l = NULL;
 	struct az_compute *v = NULL;
 	struct az_error ferr;
 	size_t n = 0;
 	enum az_err rc;
-	double start;
+	struct call k;
 
-	if (!f)
-		return NULL;
-	f->refs = 1;
-	f->gen = c->gen;
-	c->flight = f;
+	memset(&ferr, 0, sizeof(ferr));
+	call_enter(&k, 0); /* the client's own deadline bounds it */
+	pthread_mutex_lock(&c->lock);
+	c->refresh_call = &k;
+	if (c->stopping)
+		call_cancel(&k);
 	pthread_mutex_unlock(&c->lock);
 
-	/* Unlocked: the network. */
-	memset(&ferr, 0, sizeof(ferr));
-	start = cache_now(c);
 	rc = c->be.list(c->be.ctx, &v, &n, &ferr);
 	if (rc == AZ_OK) {
-		l = cache_listing_build(v, n, start);
+		/* fresh from its arrival: a slow listing is not born old */
+		l = cache_listing_build(v, n, cache_now(c));
 		if (!l)
 			rc = az_fail(&ferr, AZ_ERR_NOMEM, 0,
 				     "out of memory building the listing");
@@ -280,7 +312,87 @@ static struct cache_flight *fly(struct cache *c)
 	}
 
 	pthread_mutex_lock(&c->lock);
+	c->refresh_call = NULL; /* nobody cancels k past this point */
 	land(c, f, l, rc, &ferr, cache_now(c));
+	flight_put_locked(f); /* the refresher's reference */
+	pthread_mutex_unlock(&c->lock);
+	call_leave(&k);
+}
+
+static void *refresher_main(void *arg)
+{
+	struct cache *c = arg;
+	struct cache_flight *f;
+
+	pthread_mutex_lock(&c->lock);
+	while (!c->stopping) {
+		f = c->flight;
+		if (!f || f->started) {
+			pthread_cond_wait(&c->kick, &c->lock);
+			continue;
+		}
+		f->started = true;
+		f->gen = c->gen;
+		c->stats.refreshing = true;
+		c->stats.refresh_since = cache_now(c);
+		pthread_mutex_unlock(&c->lock);
+		fetch(c, f);
+		pthread_mutex_lock(&c->lock);
+	}
+	/* a flight nobody will fetch: its waiters hear it now */
+	f = c->flight;
+	if (f && !f->started) {
+		f->rc = az_fail(&f->err, AZ_ERR_CANCELED, 0,
+				"the mount is stopping");
+		f->done = true;
+		c->flight = NULL;
+		flight_put_locked(f);
+		pthread_cond_broadcast(&c->landed);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+static void refresher_stop(struct cache *c)
+{
+	bool on;
+
+	pthread_mutex_lock(&c->lock);
+	on = c->refresher_on;
+	pthread_mutex_unlock(&c->lock);
+	if (on)
+		pthread_join(c->refresher, NULL);
+}
+
+/*
+ * Called with c->lock held: the flight under way, else a new one handed
+ * to the refresher; NULL when none may start now (stopping, backing off
+ * while failing, out of memory).
+ */
+static struct cache_flight *kick_locked(struct cache *c, double now)
+{
+	struct cache_flight *f;
+	int e;
+
+	if (c->flight)
+		return c->flight;
+	if (c->stopping || (c->failing && now < c->retry_at))
+		return NULL;
+	if (!c->refresher_on) {
+		e = pthread_create(&c->refresher, NULL, refresher_main, c);
+		if (e) {
+			log_error("cannot start the refresher: %s",
+				  strerror(e));
+			return NULL;
+		}
+		c->refresher_on = true;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->refs = 1; /* the refresher's */
+	c->flight = f;
+	pthread_cond_signal(&c->kick);
 	return f;
 }
 
@@ -295,12 +407,33 @@ struct cache_listing *cache_peek(struct cache *c)
 	return l;
 }
 
+/* Called with c->lock held: wait for @f (joined) within the call. */
+static enum az_err wait_flight_locked(struct cache *c, struct cache_flight *f,
+				      struct cache_listing **out,
+				      struct az_error *err)
+{
+	int w = 0;
+
+	f->refs++;
+	while (!f->done && !w)
+		w = call_cond_wait(&c->landed, &c->lock, 0);
+	if (f->done)
+		return take_answer(c, f, out, err);
+	flight_put_locked(f);
+	if (w == ECANCELED)
+		return az_fail(err, AZ_ERR_CANCELED, 0,
+			       "interrupted while listing computes");
+	return az_fail(err, AZ_ERR_TIMEOUT, 0,
+		       "no compute listing from Azure in time");
+}
+
 enum az_err cache_list(struct cache *c, struct cache_listing **out,
 		       struct az_error *err)
 {
 	struct cache_flight *f;
 	enum az_err rc;
 	double now;
+	bool hard;
 
 	*out = NULL;
 	pthread_mutex_lock(&c->lock);
@@ -311,36 +444,33 @@ enum az_err cache_list(struct cache *c, struct cache_listing **out,
 		pthread_mutex_unlock(&c->lock);
 		return AZ_OK;
 	}
-	if (c->failing && now < c->retry_at && !c->flight) {
-		/* Backing off: answer from memory. */
+	/* an error retrying will not cure (a credential refused) is said */
+	hard = c->failing && !cache_transient(c->stats.last_error.code);
+	if (!hard && servable(c, c->cur, now)) {
+		/* stale while revalidate: the old listing now, a new soon */
 		c->stats.hits++;
-		if (servable(c, c->cur, now)) {
-			c->stats.stale_served++;
-			*out = cache_listing_ref(c->cur);
-			rc = AZ_OK;
-		} else {
-			c->stats.degraded = true; /* and past the bound */
+		c->stats.stale_served++;
+		kick_locked(c, now);
+		*out = cache_listing_ref(c->cur);
+		pthread_mutex_unlock(&c->lock);
+		return AZ_OK;
+	}
+	f = kick_locked(c, now);
+	if (c->failing || !f) {
+		/* Azure is failing and nothing may be served: say so now */
+		c->stats.hits++;
+		rc = c->stats.last_error.code != AZ_OK ?
+			     c->stats.last_error.code : AZ_ERR_UNREACHABLE;
+		if (c->stopping)
+			rc = az_fail(err, AZ_ERR_CANCELED, 0,
+				     "the mount is stopping");
+		else
 			set_err(err, &c->stats.last_error);
-			rc = c->stats.last_error.code;
-		}
 		pthread_mutex_unlock(&c->lock);
 		return rc;
 	}
-
 	c->stats.misses++;
-	f = c->flight;
-	if (f) {
-		f->refs++;
-		while (!f->done)
-			pthread_cond_wait(&c->landed, &c->lock);
-	} else {
-		f = fly(c);
-		if (!f) {
-			pthread_mutex_unlock(&c->lock);
-			return az_fail(err, AZ_ERR_NOMEM, 0, "out of memory");
-		}
-	}
-	rc = take_answer(c, f, out, err);
+	rc = wait_flight_locked(c, f, out, err);
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }

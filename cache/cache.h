@@ -3,14 +3,21 @@
  * What the driver asks: the workspace's computes, kept fresh.
  *
  * The cache holds one listing (one list traversal, all pages) and answers
- * every lookup from it while it is younger than the TTL. A name absent
- * from a fresh listing is AZ_ERR_NOT_FOUND from memory. Concurrent misses
- * make one request (single flight): the first caller fetches, the others
- * wait for its result. A generation counter, read before a fetch starts,
- * stops a fetch that began before a drop or a mutation from installing
- * older data. When the backend fails with a transient error (unreachable,
- * timeout, throttled, server) the last listing is served for a bounded
- * time (stale_max) and cache_stats() says so; after that, the error.
+ * every lookup from it. A listing is fresh for the TTL from when it
+ * arrived; an older one is still answered at once while a refresher
+ * thread fetches the next (stale while revalidate), one fetch at a time
+ * (single flight). Only a question with nothing it may be answered from
+ * (no listing yet, after cache_drop(), or a listing past ttl + stale_max)
+ * waits for a fetch, and only as long as the caller's call (util/call.h)
+ * allows: its deadline (AZ_ERR_TIMEOUT), an interrupt (AZ_ERR_CANCELED).
+ * A name absent from the listing is AZ_ERR_NOT_FOUND from memory. A
+ * generation counter, read before a fetch starts, stops a fetch that
+ * began before a drop or a mutation from installing older data. When
+ * the backend fails with a transient error (unreachable, timeout,
+ * throttled, server) the last listing is served for a bounded time
+ * (stale_max) and cache_stats() says so; after that, or at once for an
+ * error retrying cannot cure (401, 403), the last error. While failing,
+ * the backend is asked again every 2 s at most.
  *
  * Writes go through cache_operate(), which tracks each operation in a
  * thread of its own and tells the driver what changed (cache_set_notify)
@@ -96,16 +103,28 @@ struct cache *cache_new(const struct cache_backend *be,
 /* A backend reading through @client (not owned). */
 struct cache_backend cache_backend_client(struct az_client *client);
 /*
- * Stops the tracker thread (operations still tracked are forgotten) and
- * frees the cache. No other thread may be inside the cache. Listings
- * callers still hold stay valid until they put them. Accepts NULL.
+ * Ask every thread of the cache to stop (any thread, any time; once is
+ * enough): the refresher's and the tracker's transfers are canceled at
+ * once, no refresh or poll starts afterwards, and questions that would
+ * wait get AZ_ERR_CANCELED. Listings held are still served. Accepts NULL.
+ */
+void cache_shutdown(struct cache *c);
+
+/*
+ * cache_shutdown(), then joins the refresher and tracker threads
+ * (operations still tracked are forgotten) and frees the cache. No
+ * other thread may be inside the cache. Listings callers still hold stay
+ * valid until they put them. Accepts NULL.
  */
 void cache_free(struct cache *c);
 
 /*
  * The listing of ComputeInstances (other compute types filtered out),
- * sorted by name, fetching it when absent or older than the TTL.
- * On success *out holds a reference: release it with cache_listing_put().
+ * sorted by name: the one held, or (none to serve) the next fetched,
+ * waited for within the current call. On success *out holds a
+ * reference: release it with cache_listing_put(). Errors: the backend's
+ * (see above), AZ_ERR_TIMEOUT or AZ_ERR_CANCELED for a wait cut short
+ * (the fetch goes on), AZ_ERR_NOMEM.
  */
 enum az_err cache_list(struct cache *c, struct cache_listing **out,
 		       struct az_error *err);
@@ -132,11 +151,11 @@ const struct az_compute *cache_listing_at(const struct cache_listing *l,
 					  size_t i);
 /* Index of @name in @l, or -1. */
 long cache_listing_find(const struct cache_listing *l, const char *name);
-/* Monotonic time the listing was fetched (backend clock). */
+/* Monotonic time the listing arrived (backend clock), in seconds. */
 double cache_listing_time(const struct cache_listing *l);
 void cache_listing_put(struct cache_listing *l); /* accepts NULL */
 
-/* Forget everything (SIGHUP): the next question fetches. */
+/* Forget everything (SIGHUP): the next question waits for a fetch. */
 void cache_drop(struct cache *c);
 
 /* Bumped by every drop and mutation. */
@@ -206,8 +225,12 @@ struct cache_stats {
 	unsigned long list_fetches; /* list traversals made */
 	unsigned long get_fetches;
 	unsigned long stale_served; /* answers from a listing past its TTL */
+	unsigned long refresh_failures; /* list traversals that failed */
 	bool degraded;              /* last fetch failed; serving old data */
-	double last_refresh;        /* backend clock of the last good fetch */
+	bool refreshing;            /* a list traversal is under way ... */
+	double refresh_since;       /* ... since then (backend clock) */
+	double last_refresh;        /* backend clock of the last good fetch:
+				       when that listing arrived */
 	time_t last_refresh_wall;   /* wall clock of the same, 0 if never */
 	struct az_error last_error; /* of the last failed fetch */
 	unsigned long ops_started;  /* operations Azure accepted */

@@ -21,6 +21,7 @@
 
 #include "cache/cache.h"
 #include "client/compute.h"
+#include "util/call.h"
 
 struct cache_item {
 	atomic_uint refs;
@@ -35,13 +36,15 @@ struct cache_listing {
 };
 
 /*
- * One list traversal under way. New questions join c->flight; a drop or
- * a mutation detaches it (c->flight = NULL), so later questions start a
- * fetch of their own while those already waiting get this one's answer.
+ * One list traversal, asked for (kick_locked) and then fetched by the
+ * refresher thread. New questions join c->flight; a drop or a mutation
+ * detaches a started one (c->flight = NULL), so later questions ask for
+ * a fetch of their own while those already waiting get this one's answer.
  */
 struct cache_flight {
-	unsigned refs;      /* protected by c->lock: fetcher + waiters */
-	uint64_t gen;       /* c->gen when the fetch began; read-only */
+	unsigned refs;      /* protected by c->lock: refresher + waiters */
+	bool started;       /* protected by c->lock: the fetch began */
+	uint64_t gen;       /* protected by c->lock: c->gen when it began */
 	bool done;          /* protected by c->lock */
 	bool stale;         /* protected by c->lock: answer is an old listing */
 	enum az_err rc;     /* protected by c->lock; valid once done */
@@ -88,6 +91,13 @@ struct cache {
 
 	pthread_mutex_t lock;
 	pthread_cond_t landed;     /* a flight is done; waits on c->lock */
+	pthread_cond_t kick;       /* refresher's wake-up; waits on c->lock */
+	pthread_t refresher;       /* valid when refresher_on */
+	bool refresher_on;         /* protected by c->lock */
+	struct call *refresh_call; /* protected by c->lock: the refresher's
+				      call while it fetches, for shutdown */
+	struct call *poll_call;    /* protected by c->lock: the tracker's
+				      call while it polls, for shutdown */
 
 	struct cache_listing *cur; /* protected by c->lock; NULL: none */
 	bool cur_stale;            /* protected by c->lock: refetch cur even
@@ -95,7 +105,7 @@ struct cache {
 	uint64_t gen;              /* protected by c->lock */
 	struct cache_flight *flight; /* protected by c->lock */
 	bool failing;              /* protected by c->lock: the last fetch
-				      failed transiently */
+				      failed */
 	double retry_at;           /* protected by c->lock: while failing,
 				      no fetch before this */
 	struct cache_stats stats;  /* protected by c->lock */
@@ -104,7 +114,7 @@ struct cache {
 	pthread_cond_t work;       /* tracker's wake-up; waits on c->lock */
 	pthread_t tracker;         /* valid when tracker_on */
 	bool tracker_on;           /* protected by c->lock */
-	bool stopping;             /* protected by c->lock */
+	bool stopping;             /* protected by c->lock: no new work */
 	struct cache_op *ops;      /* protected by c->lock */
 	struct cache_event *events, **events_tail; /* protected by c->lock */
 	struct cache_oprec *recs;  /* protected by c->lock */

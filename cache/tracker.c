@@ -18,6 +18,10 @@
  * delivered in the order they were queued, and only here: the libfuse
  * rule is that a request handler must never invalidate.
  *
+ * Each poll, with the re-read that may follow it, is one call
+ * (util/call.h) that cache_shutdown() cancels through c->poll_call, so
+ * an unmount never waits for Azure.
+ *
  * Polling: the backend's handle (Azure-AsyncOperation, else Location,
  * chosen by the client) when there is one; otherwise, or when polling
  * the handle fails for good, the resource itself (GET: gone for a
@@ -290,10 +294,17 @@ static void *tracker_main(void *arg)
 		op = earliest_locked(c);
 		now = cache_now(c);
 		if (op && op->due <= now) {
+			struct call k;
+
 			op->busy = true;
+			/* the client's own deadline bounds it */
+			call_enter(&k, 0);
+			c->poll_call = &k; /* cache_shutdown() cancels it */
 			pthread_mutex_unlock(&c->lock);
 			step(c, op);
 			pthread_mutex_lock(&c->lock);
+			c->poll_call = NULL;
+			call_leave(&k);
 		} else if (op) {
 			wait_locked(c, op->due - now < POLL_MAX ?
 				    op->due - now : POLL_MAX);

@@ -43,6 +43,8 @@ const char *az_strerror(enum az_err e)
 		return "invalid argument";
 	case AZ_ERR_NOMEM:
 		return "out of memory";
+	case AZ_ERR_CANCELED:
+		return "interrupted";
 	}
 	return "unknown error";
 }
@@ -57,6 +59,7 @@ enum az_err az_fail(struct az_error *err, enum az_err code, long http_status,
 	err->code = code;
 	err->http_status = http_status;
 	err->arm_code[0] = '\0';
+	err->maybe_done = false;
 	if (fmt) {
 		va_start(ap, fmt);
 		vsnprintf(err->message, sizeof(err->message), fmt, ap);

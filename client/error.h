@@ -7,6 +7,7 @@
 #ifndef COMPUTEFS_CLIENT_ERROR_H
 #define COMPUTEFS_CLIENT_ERROR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum az_err {
@@ -25,6 +26,7 @@ enum az_err {
 	AZ_ERR_NO_CREDENTIAL, /* no token source could produce a token */
 	AZ_ERR_INVALID,       /* bad argument from our caller */
 	AZ_ERR_NOMEM,
+	AZ_ERR_CANCELED,      /* the caller was interrupted, or shutdown */
 };
 
 /* Details of a failure: what Azure said, for the log and for .status. */
@@ -33,6 +35,11 @@ struct az_error {
 	long http_status;  /* 0 when no HTTP reply was received */
 	char arm_code[64]; /* ARM error.code, "" when none */
 	char message[512]; /* ARM error.message or a local description */
+	/*
+	 * The request left and no answer came back (interrupted, timed out,
+	 * connection lost): Azure may have carried it out.
+	 */
+	bool maybe_done;
 };
 
 /* A short lowercase description of @e ("not found", "throttled"). */

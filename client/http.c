@@ -38,6 +38,7 @@
 
 #include "config.h"
 #include "util/buf.h"
+#include "util/call.h"
 #include "util/log.h"
 
 #define POOL_MAX 8
@@ -185,6 +186,8 @@ struct az_http *az_http_new(const struct az_http_opts *o,
 		h->o.max_retries = 3;
 	if (h->o.max_wait_ms <= 0)
 		h->o.max_wait_ms = AZ_HTTP_MAX_WAIT_MS;
+	if (h->o.call_timeout_ms <= 0)
+		h->o.call_timeout_ms = AZ_HTTP_CALL_TIMEOUT_MS;
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&h->share_locks[i], NULL);
 	pthread_mutex_init(&h->pool_lock, NULL);
@@ -332,11 +335,19 @@ static void xfer_reset(struct xfer *x)
 /* Set every option of one attempt. */
 static enum az_err setup_easy(struct az_http *h, CURL *c,
 			      const struct az_http_req *r,
-			      struct curl_slist *hdrs, struct xfer *x)
+			      struct curl_slist *hdrs, struct xfer *x,
+			      long left_ms)
 {
 	long cto = r->connect_timeout_ms > 0 ? r->connect_timeout_ms :
 					       h->o.connect_timeout_ms;
+	long tto = h->o.total_timeout_ms;
 	struct curl_blob blob;
+
+	/* one attempt never outlives the call's deadline */
+	if (cto > left_ms)
+		cto = left_ms;
+	if (tto > left_ms)
+		tto = left_ms;
 
 	if (curl_easy_setopt(c, CURLOPT_URL, r->url) != CURLE_OK)
 		return AZ_ERR_INVALID;
@@ -345,7 +356,7 @@ static enum az_err setup_easy(struct az_http *h, CURL *c,
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, cto);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->o.total_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, tto);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	/*
 	 * libcurl silently sends a request again when a reused connection
@@ -434,31 +445,89 @@ oom:
 	return NULL;
 }
 
-static void sleep_ms(long ms)
+/* The waker of a call (util/call.h): end the call's curl_multi_poll(). */
+static void wake_multi(void *arg)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	curl_multi_wakeup(arg);
+}
 
-	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+/* Milliseconds left before @deadline (call_now() seconds), at least 0. */
+static long left_ms(double deadline)
+{
+	double left = deadline - call_now();
+
+	return left > 0 ? (long)(left * 1000) : 0;
 }
 
 /*
- * One attempt: take a handle, perform, give it back. No lock of ours is
- * held while libcurl works. *@sent says whether the request may have
- * reached the server.
+ * Sleep @ms on @m's poll, which call_cancel() wakes. false when the call
+ * was canceled meanwhile.
+ */
+static bool nap(CURLM *m, long ms)
+{
+	double until = call_now() + (double)ms / 1000;
+	long left;
+
+	while (!call_canceled() && (left = left_ms(until)) > 0)
+		curl_multi_poll(m, NULL, 0, (int)(left < 1000 ? left : 1000),
+				NULL);
+	return !call_canceled();
+}
+
+/*
+ * Run @e to its end on @m, looking at the call's cancellation whenever
+ * libcurl's poll returns (at once on call_cancel(), else within 1 s).
+ * libcurl's own timeouts (set from the deadline) end a slow transfer.
+ */
+static CURLcode perform(CURL *e, CURLM *m)
+{
+	CURLcode rc = CURLE_OK;
+	CURLMsg *msg;
+	int running = 1, queued;
+
+	if (curl_multi_add_handle(m, e) != CURLM_OK)
+		return CURLE_OUT_OF_MEMORY;
+	for (;;) {
+		if (curl_multi_perform(m, &running) != CURLM_OK) {
+			rc = CURLE_OUT_OF_MEMORY;
+			break;
+		}
+		if (!running)
+			break;
+		if (call_canceled()) {
+			rc = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		curl_multi_poll(m, NULL, 0, 1000, NULL);
+	}
+	while (!running && (msg = curl_multi_info_read(m, &queued)))
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == e)
+			rc = msg->data.result;
+	curl_multi_remove_handle(m, e);
+	return rc;
+}
+
+/*
+ * One attempt: take a handle, perform on @m, give it back. No lock of
+ * ours is held while libcurl works. *@sent says whether the request may
+ * have reached the server.
  */
 static CURLcode attempt(struct az_http *h, const struct az_http_req *r,
-			const char *token, struct xfer *x, long *status,
-			bool *sent, char errbuf[CURL_ERROR_SIZE])
+			const char *token, struct xfer *x, CURLM *m,
+			double deadline, long *status, bool *sent,
+			char errbuf[CURL_ERROR_SIZE])
 {
 	struct curl_slist *hdrs;
 	curl_off_t pre = 0;
+	long left = left_ms(deadline);
 	CURLcode rc;
 	CURL *c;
 
 	*status = 0;
 	*sent = false;
 	errbuf[0] = '\0';
+	if (left <= 0)
+		return CURLE_OPERATION_TIMEDOUT;
 	hdrs = build_headers(r, token);
 	if (!hdrs)
 		return CURLE_OUT_OF_MEMORY;
@@ -467,13 +536,13 @@ static CURLcode attempt(struct az_http *h, const struct az_http_req *r,
 		curl_slist_free_all(hdrs);
 		return CURLE_OUT_OF_MEMORY;
 	}
-	if (setup_easy(h, c, r, hdrs, x) != AZ_OK) {
+	if (setup_easy(h, c, r, hdrs, x, left) != AZ_OK) {
 		rc = CURLE_URL_MALFORMAT;
 	} else {
 		/* libcurl's own words: "SSL certificate problem: ..." */
 		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 		atomic_fetch_add(&h->requests, 1);
-		rc = curl_easy_perform(c);
+		rc = perform(c, m);
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 		curl_easy_getinfo(c, CURLINFO_PRETRANSFER_TIME_T, &pre);
 		*sent = pre > 0 || *status > 0;
@@ -515,68 +584,115 @@ static enum az_err get_token(const struct az_http_req *r, char *buf,
 	return az_auth_token(r->auth, buf, TOKEN_MAX, err);
 }
 
+/* The call's deadline: its own bound, or the current call's if sooner. */
+static double call_deadline(const struct az_http *h)
+{
+	double d = call_now() + (double)h->o.call_timeout_ms / 1000;
+	double left = call_remaining();
+
+	if (left >= 0 && call_now() + left < d)
+		d = call_now() + left;
+	return d;
+}
+
+/* A failed attempt's error: interrupted, out of time, or libcurl's. */
+static enum az_err transport_err(const struct az_http_req *r, CURLcode rc,
+				 bool big, long status, bool timed_out,
+				 const char *url_log, const char *errbuf,
+				 struct az_error *err)
+{
+	char why[CURL_ERROR_SIZE];
+
+	if (call_canceled() || rc == CURLE_ABORTED_BY_CALLBACK)
+		return az_fail(err, AZ_ERR_CANCELED, 0,
+			       "%s %s: interrupted", r->method, url_log);
+	if (big)
+		return az_fail(err, AZ_ERR_PROTOCOL, status,
+			       "reply from %s larger than %ld bytes", url_log,
+			       AZ_HTTP_MAX_BODY);
+	if (timed_out)
+		return az_fail(err, AZ_ERR_TIMEOUT, 0,
+			       "no answer from %s in time", url_log);
+	az_copy_clean(why, sizeof(why), errbuf[0] ? errbuf :
+		      curl_easy_strerror(rc));
+	if (az_curl_err(rc) == AZ_ERR_TLS)
+		return az_fail(err, AZ_ERR_TLS, 0,
+			       "no trusted TLS connection to %s: %s", url_log,
+			       why);
+	return az_fail(err, az_curl_err(rc), 0, "cannot reach %s: %s",
+		       url_log, why);
+}
+
 enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 			 struct az_http_resp *resp, struct az_error *err)
 {
 	int max = r->max_retries >= 0 ? r->max_retries : h->o.max_retries;
+	double deadline = call_deadline(h);
 	struct xfer x = { 0 };
-	char errbuf[CURL_ERROR_SIZE], why[CURL_ERROR_SIZE];
-	bool renewed = false, sent;
+	char errbuf[CURL_ERROR_SIZE];
+	bool renewed = false, sent = false, ever_sent = false;
 	char url_log[400];
 	char *token = NULL;
 	enum az_err e = AZ_OK;
 	int retries = 0;
 	long status, wait, budget = h->o.max_wait_ms;
+	void (*owake)(void *);
+	void *owarg;
 	CURLcode rc;
+	CURLM *m;
 
 	memset(resp, 0, sizeof(*resp));
 	resp->retry_after_ms = -1;
 	az_url_for_log(r->url, url_log, sizeof(url_log));
-	if (r->auth) {
+	call_get_wake(&owake, &owarg);
+	m = curl_multi_init();
+	if (m)
+		call_set_wake(wake_multi, m);
+	if (r->auth)
 		token = malloc(TOKEN_MAX);
-		if (!token) {
-			e = az_fail(err, AZ_ERR_NOMEM, 0, NULL);
-			goto out;
-		}
+	if (!m || (r->auth && !token)) {
+		e = az_fail(err, AZ_ERR_NOMEM, 0, NULL);
+		goto out;
 	}
 	for (;;) {
+		if (call_canceled()) {
+			e = az_fail(err, AZ_ERR_CANCELED, 0, "%s %s: "
+				    "interrupted", r->method, url_log);
+			goto out;
+		}
 		e = get_token(r, token, url_log, err);
 		if (e != AZ_OK)
 			goto out;
-		rc = attempt(h, r, token, &x, &status, &sent, errbuf);
+		rc = attempt(h, r, token, &x, m, deadline, &status, &sent,
+			     errbuf);
+		ever_sent |= sent;
 		if (token)
 			explicit_bzero(token, TOKEN_MAX);
 		if (rc != CURLE_OK) {
 			bool big = x.too_big || rc == CURLE_FILESIZE_EXCEEDED;
+			bool late = rc == CURLE_OPERATION_TIMEDOUT &&
+				    left_ms(deadline) <= 0;
 
 			xfer_reset(&x);
-			if (!big && retries < max &&
-			    az_retry_transport(r->method, rc, sent)) {
+			wait = az_retry_wait_ms(-1, retries + 1,
+						budget < left_ms(deadline) ?
+						budget : left_ms(deadline));
+			if (!big && !late && retries < max &&
+			    !call_canceled() &&
+			    az_retry_transport(r->method, rc, sent) &&
+			    left_ms(deadline) > wait) {
 				retries++;
 				atomic_fetch_add(&h->retries, 1);
-				wait = az_retry_wait_ms(-1, retries, budget);
 				budget -= wait;
 				log_debug("%s %s: %s; retry %d in %ld ms",
 					  r->method, url_log,
 					  curl_easy_strerror(rc), retries,
 					  wait);
-				sleep_ms(wait);
-				continue;
+				if (nap(m, wait))
+					continue;
 			}
-			az_copy_clean(why, sizeof(why), errbuf[0] ? errbuf :
-				      curl_easy_strerror(rc));
-			if (big)
-				e = az_fail(err, AZ_ERR_PROTOCOL, status,
-					    "reply from %s larger than %ld "
-					    "bytes", url_log, AZ_HTTP_MAX_BODY);
-			else if (az_curl_err(rc) == AZ_ERR_TLS)
-				e = az_fail(err, AZ_ERR_TLS, 0,
-					    "no trusted TLS connection to %s: "
-					    "%s", url_log, why);
-			else
-				e = az_fail(err, az_curl_err(rc), 0,
-					    "cannot reach %s: %s", url_log,
-					    why);
+			e = transport_err(r, rc, big, status, late, url_log,
+					  errbuf, err);
 			goto out;
 		}
 		resp_take(resp, &x, status, time(NULL));
@@ -602,14 +718,20 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 		if (retries < max &&
 		    az_retry_status(r->method, status,
 				    resp->retry_after_ms >= 0)) {
+			long left = left_ms(deadline);
+
 			wait = az_retry_wait_ms(resp->retry_after_ms,
-						retries + 1, budget);
+						retries + 1, budget < left ?
+						budget : left);
+			if (wait >= left)
+				wait = -1; /* no time left for the retry */
 			if (wait < 0)
-				log_info("%s %s: HTTP %ld; Retry-After %ld s "
-					 "is past the %ld s left to wait, "
-					 "giving up", r->method, url_log,
-					 status, resp->retry_after_ms / 1000,
-					 budget / 1000);
+				log_info("%s %s: HTTP %ld; no time left to "
+					 "wait %ld ms and retry, giving up",
+					 r->method, url_log, status,
+					 resp->retry_after_ms >= 0 ?
+					 resp->retry_after_ms :
+					 az_retry_backoff_ms(retries + 1));
 		}
 		if (wait >= 0) {
 			retries++;
@@ -617,8 +739,11 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 			atomic_fetch_add(&h->retries, 1);
 			log_info("%s %s: HTTP %ld; retry %d in %ld ms",
 				 r->method, url_log, status, retries, wait);
-			sleep_ms(wait);
-			continue;
+			if (nap(m, wait))
+				continue;
+			e = az_fail(err, AZ_ERR_CANCELED, 0, "%s %s: "
+				    "interrupted", r->method, url_log);
+			goto out;
 		}
 		az_http_error_from_body(status, resp->body, resp->len, err);
 		e = az_http_status_err(status);
@@ -633,10 +758,18 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 		goto out;
 	}
 out:
+	call_set_wake(owake, owarg); /* before m goes */
+	if (m)
+		curl_multi_cleanup(m);
 	xfer_reset(&x);
 	free(token);
-	if (e != AZ_OK)
+	if (e != AZ_OK) {
 		atomic_fetch_add(&h->failures, 1);
+		if (err)
+			err->maybe_done = ever_sent &&
+				(e == AZ_ERR_CANCELED || e == AZ_ERR_TIMEOUT ||
+				 e == AZ_ERR_UNREACHABLE);
+	}
 	return e;
 }
 

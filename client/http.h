@@ -22,6 +22,7 @@
 
 #define AZ_HTTP_MAX_BODY (32L * 1024 * 1024) /* larger replies: PROTOCOL */
 #define AZ_HTTP_MAX_WAIT_MS 60000L /* waiting between one call's retries */
+#define AZ_HTTP_CALL_TIMEOUT_MS 30000L /* one call, everything included */
 
 struct az_http_opts {
 	const char *ca_file;     /* extra CA bundle added to the system's */
@@ -31,6 +32,9 @@ struct az_http_opts {
 	int max_retries;         /* -1: 3 */
 	long max_wait_ms;        /* retry waits of one call, in all;
 				    0: AZ_HTTP_MAX_WAIT_MS */
+	long call_timeout_ms;    /* one call: every attempt, backoff and
+				    Retry-After wait; 0:
+				    AZ_HTTP_CALL_TIMEOUT_MS */
 };
 
 struct az_http_req {
@@ -71,6 +75,15 @@ void az_http_free(struct az_http *h);
  * az_http_resp_free() whatever the result). Returns AZ_OK for any reply
  * below 400; otherwise the mapped error, with Azure's code and message in
  * @err and the reply still in @resp.
+ *
+ * Time: the whole call (attempts, backoff, Retry-After waits, a token
+ * renewal) ends by its deadline: call_timeout_ms from now, or the current
+ * call's (util/call.h) when sooner; each attempt's libcurl timeouts are
+ * cut to what is left, a retry is made only when its wait ends before the
+ * deadline, and AZ_ERR_TIMEOUT says the deadline passed. A canceled call
+ * (call_cancel(): an interrupted FUSE request, a shutdown) ends at once,
+ * its transfer aborted: AZ_ERR_CANCELED. err->maybe_done tells when a
+ * request left but no answer came back.
  */
 enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 			 struct az_http_resp *resp, struct az_error *err);

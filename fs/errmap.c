@@ -34,6 +34,8 @@ int cfs_errno(enum az_err e)
 		return EIO;
 	case AZ_ERR_NOMEM:
 		return ENOMEM;
+	case AZ_ERR_CANCELED:
+		return EINTR;
 	}
 	return EIO;
 }

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "client/compute.h"
 #include "client/error.h"
 #include "cache_fake.h"
+#include "util/call.h"
 
 struct fake fk;
 
@@ -118,8 +120,15 @@ enum az_err fake_list(void *ctx, struct az_compute **out, size_t *n,
 		az_compute_copy(&(*out)[i], &f->computes[i]);
 	*n = f->n;
 	pthread_cond_broadcast(&f->cond);
-	while (f->gated && f->gate < me)
-		pthread_cond_wait(&f->cond, &f->lock);
+	/* held at the gate as a slow request is: until the call ends */
+	while (f->gated && f->gate < me) {
+		int w = call_cond_wait(&f->cond, &f->lock, 0);
+
+		if (w == ECANCELED || w == ETIMEDOUT) {
+			rc = w == ECANCELED ? AZ_ERR_CANCELED : AZ_ERR_TIMEOUT;
+			break;
+		}
+	}
 	pthread_mutex_unlock(&f->lock);
 	if (rc != AZ_OK) {
 		az_compute_free_array(*out, *n);
@@ -341,7 +350,7 @@ int setup(void **state)
 	(void)state;
 	memset(&fk, 0, sizeof(fk));
 	pthread_mutex_init(&fk.lock, NULL);
-	pthread_cond_init(&fk.cond, NULL);
+	call_cond_init(&fk.cond);
 	add("ci-bob", "ComputeInstance", "Running");
 	add("cluster1", "AmlCompute", NULL);
 	add("Ci-Alice", "ComputeInstance", "Stopped");

@@ -20,6 +20,7 @@
 #include "cache/cache.h"
 #include "cache/internal.h"
 #include "cache_fake.h"
+#include "util/call.h"
 
 /* Set @name's state in the fake, as a change made outside the cache. */
 static void set_state(const char *name, const char *state)
@@ -49,39 +50,182 @@ static void wait_misses(struct cache *c, unsigned long n)
 	}
 }
 
+/* Wait (really) until no refresh is asked for or under way. */
+static void settle(struct cache *c)
+{
+	bool busy;
+
+	do {
+		pthread_mutex_lock(&c->lock);
+		busy = c->flight != NULL;
+		pthread_mutex_unlock(&c->lock);
+		if (busy)
+			usleep(1000);
+	} while (busy);
+}
+
 /* ---- tests ---- */
 
 static void test_ttl(void **state)
 {
 	struct cache *c = new_cache(15, 0);
-	struct cache_listing *l = NULL;
+	struct cache_listing *l = NULL, *first;
 	struct cache_stats st;
 
 	(void)state;
-	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
+	/* The first listing is waited for: there is nothing else. */
+	assert_int_equal(cache_list(c, &first, NULL), AZ_OK);
 	assert_int_equal(calls(), 1);
-	assert_true(cache_listing_time(l) == 0);
-	cache_listing_put(l);
+	assert_true(cache_listing_time(first) == 0);
 
 	set_now(14.9);
 	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
 	assert_int_equal(calls(), 1);
 	cache_listing_put(l);
 
+	/* Expired: the old listing at once, a refresh behind it. */
 	set_now(15.0);
 	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
+	assert_ptr_equal(l, first);
+	cache_listing_put(l);
+	settle(c);
 	assert_int_equal(calls(), 2);
+	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
+	assert_ptr_not_equal(l, first);
 	assert_true(cache_listing_time(l) == 15.0);
 	cache_listing_put(l);
+	cache_listing_put(first);
 
 	cache_stats(c, &st);
-	assert_int_equal(st.hits, 1);
-	assert_int_equal(st.misses, 2);
+	assert_int_equal(st.hits, 3);
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.stale_served, 1);
 	assert_int_equal(st.list_fetches, 2);
 	assert_false(st.degraded);
+	assert_false(st.refreshing);
 	assert_true(st.last_refresh == 15.0);
 	assert_true(st.last_refresh_wall != 0);
 	cache_free(c);
+}
+
+/* A listing slower than the TTL is fresh when it arrives, not born old. */
+static void test_ttl_counts_from_arrival(void **state)
+{
+	struct cache *c = new_cache(15, 0);
+	struct cache_listing *l, *first;
+
+	(void)state;
+	assert_int_equal(cache_list(c, &first, NULL), AZ_OK);
+	fk.gated = true;
+	fk.gate = 1;
+	set_now(20);
+	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
+	assert_ptr_equal(l, first); /* served while the refresh is held */
+	cache_listing_put(l);
+	wait_calls(2);
+	set_now(60); /* the listing took 40 s, beyond the TTL */
+	open_gate(2);
+	settle(c);
+	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
+	assert_true(cache_listing_time(l) == 60);
+	cache_listing_put(l);
+	set_now(74.9); /* fresh for a TTL from arrival: no new request */
+	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
+	cache_listing_put(l);
+	assert_int_equal(calls(), 2);
+	cache_listing_put(first);
+	cache_free(c);
+}
+
+/* Many readers while a refresh hangs: all answered at once, one fetch. */
+static void test_stale_while_revalidate(void **state)
+{
+	struct cache *c = new_cache(15, 0);
+	struct cache_listing *l, *first;
+	struct cache_stats st;
+	int i;
+
+	(void)state;
+	assert_int_equal(cache_list(c, &first, NULL), AZ_OK);
+	fk.gated = true;
+	fk.gate = 1;
+	set_now(16);
+	for (i = 0; i < 50; i++) {
+		assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
+		assert_ptr_equal(l, first);
+		cache_listing_put(l);
+	}
+	wait_calls(2);
+	cache_stats(c, &st);
+	assert_true(st.refreshing);
+	assert_true(st.refresh_since == 16);
+	assert_int_equal(st.stale_served, 50);
+	assert_int_equal(st.misses, 1);
+	open_gate(2);
+	settle(c);
+	assert_int_equal(calls(), 2);
+	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
+	assert_ptr_not_equal(l, first);
+	cache_listing_put(l);
+	cache_listing_put(first);
+	cache_free(c);
+}
+
+/* A waiter gives up at its call's deadline or interrupt; the fetch goes
+ * on and lands for everyone else. */
+static void test_wait_bounded_by_call(void **state)
+{
+	struct cache *c = new_cache(15, 0);
+	struct cache_listing *l;
+	struct az_error err;
+	struct call k;
+	double t0;
+
+	(void)state;
+	fk.gated = true;
+	call_enter(&k, 0.2);
+	t0 = call_now();
+	assert_int_equal(cache_list(c, &l, &err), AZ_ERR_TIMEOUT);
+	assert_true(call_now() - t0 < 2.0);
+	assert_null(l);
+	assert_int_equal(err.code, AZ_ERR_TIMEOUT);
+	call_leave(&k);
+
+	call_enter(&k, 0);
+	call_cancel(&k); /* as an interrupt would, before the wait */
+	assert_int_equal(cache_list(c, &l, &err), AZ_ERR_CANCELED);
+	call_leave(&k);
+
+	wait_calls(1);
+	assert_int_equal(calls(), 1); /* one fetch all along */
+	open_gate(1);
+	settle(c);
+	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
+	assert_int_equal(cache_listing_count(l), 3);
+	cache_listing_put(l);
+	assert_int_equal(calls(), 1);
+	cache_free(c);
+}
+
+/* cache_shutdown() cancels a hanging refresh: cache_free() is prompt. */
+static void test_shutdown_cancels_refresh(void **state)
+{
+	struct cache *c = new_cache(15, 0);
+	struct cache_listing *l, *first;
+	double t0;
+
+	(void)state;
+	assert_int_equal(cache_list(c, &first, NULL), AZ_OK);
+	fk.gated = true;
+	fk.gate = 1;
+	set_now(20);
+	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
+	cache_listing_put(l);
+	wait_calls(2); /* the refresh hangs at the gate */
+	t0 = call_now();
+	cache_free(c); /* never opened: only cancellation ends it */
+	assert_true(call_now() - t0 < 2.0);
+	cache_listing_put(first);
 }
 
 static void test_filter_and_sort(void **state)
@@ -193,13 +337,22 @@ static void test_errors_reach_every_waiter(void **state)
 	}
 	assert_int_equal(calls(), 1);
 
-	/* Not transient: not remembered, the next question asks again. */
+	/* Said again from memory, without a request, for 2 s ... */
 	fk.gated = false;
 	fk.list_rc = AZ_OK;
 	start_caller(&w[0], c);
 	pthread_join(w[0].tid, NULL);
-	assert_int_equal(w[0].rc, AZ_OK);
+	assert_int_equal(w[0].rc, AZ_ERR_FORBIDDEN);
+	assert_int_equal(calls(), 1);
+	/* ... then asked again, and the answer is there for the next. */
+	set_now(2);
+	start_caller(&w[0], c);
+	pthread_join(w[0].tid, NULL);
+	settle(c);
 	assert_int_equal(calls(), 2);
+	start_caller(&w[0], c);
+	pthread_join(w[0].tid, NULL);
+	assert_int_equal(w[0].rc, AZ_OK);
 	cache_listing_put(w[0].l);
 	cache_free(c);
 }
@@ -220,17 +373,20 @@ static void test_generation(void **state)
 	cache_drop(c);           /* ... and the cache is dropped under it */
 	assert_int_equal(cache_generation(c), g0 + 1);
 
-	/* A new question does not join a's flight: it fetches afresh. */
+	/* A new question does not join a's flight: it asks afresh. */
 	start_caller(&b, c);
+	wait_misses(c, 2);
+	open_gate(1);
+	pthread_join(a.tid, NULL);
+	assert_int_equal(a.rc, AZ_OK);
 	wait_calls(2);
 	open_gate(2);
-	pthread_join(a.tid, NULL);
 	pthread_join(b.tid, NULL);
-	assert_int_equal(a.rc, AZ_OK);
 	assert_int_equal(b.rc, AZ_OK);
 	assert_ptr_not_equal(a.l, b.l);
+	assert_string_equal(cache_listing_at(b.l, 1)->state, "Stopping");
 
-	/* Whichever landed last, the current listing is b's. */
+	/* The current listing is b's: a's predates the drop. */
 	fk.gated = false;
 	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
 	assert_ptr_equal(l, b.l);
@@ -283,42 +439,50 @@ static void test_stale_serving(void **state)
 	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
 	assert_ptr_equal(l, first);
 	cache_listing_put(l);
+	settle(c);
 	assert_int_equal(calls(), 2);
 	cache_stats(c, &st);
 	assert_true(st.degraded);
 	assert_int_equal(st.stale_served, 1);
+	assert_int_equal(st.refresh_failures, 1);
 	assert_int_equal(st.last_error.code, AZ_ERR_UNREACHABLE);
 	assert_true(st.last_refresh == 0);
 
-	/* Backing off: no request before a TTL has passed. */
-	set_now(34);
+	/* Backing off: no request for 2 s. */
+	set_now(21.9);
 	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
 	assert_ptr_equal(l, first);
 	cache_listing_put(l);
+	settle(c);
 	assert_int_equal(calls(), 2);
-	set_now(35);
+	set_now(22);
 	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
 	cache_listing_put(l);
+	settle(c);
 	assert_int_equal(calls(), 3);
 
-	/* Past ttl + stale_max: the error, and backing off still. */
+	/* Past ttl + stale_max: the error at once, and a new try. */
 	set_now(115);
 	assert_int_equal(cache_list(c, &l, &err), AZ_ERR_UNREACHABLE);
 	assert_null(l);
 	assert_int_equal(err.code, AZ_ERR_UNREACHABLE);
+	settle(c);
 	assert_int_equal(calls(), 4);
 	cache_stats(c, &st);
 	assert_true(st.degraded); /* failing still: .status must not say ok */
-	set_now(120);
+	set_now(116);
 	assert_int_equal(cache_list(c, &l, &err), AZ_ERR_UNREACHABLE);
+	settle(c);
 	assert_int_equal(calls(), 4);
 
-	/* The backend is back: a fresh listing, no longer degraded. */
+	/* The backend is back: the next try brings a fresh listing. */
 	fk.list_rc = AZ_OK;
 	set_now(130);
+	assert_int_equal(cache_list(c, &l, NULL), AZ_ERR_UNREACHABLE);
+	settle(c);
+	assert_int_equal(calls(), 5);
 	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
 	assert_ptr_not_equal(l, first);
-	assert_int_equal(calls(), 5);
 	cache_listing_put(l);
 	cache_stats(c, &st);
 	assert_false(st.degraded);
@@ -338,11 +502,12 @@ static void test_stale_to_waiters(void **state)
 	int i;
 
 	(void)state;
+	/* No listing to serve (dropped), many waiting, the fetch fails
+	 * transiently: every waiter hears the one fetch's error. */
 	assert_int_equal(cache_list(c, &first, NULL), AZ_OK);
+	cache_drop(c);
 	fk.list_rc = AZ_ERR_THROTTLED;
 	fk.gated = true;
-	fk.gate = 1;
-	set_now(16);
 	for (i = 0; i < N; i++)
 		start_caller(&w[i], c);
 	wait_calls(2);
@@ -350,13 +515,12 @@ static void test_stale_to_waiters(void **state)
 	open_gate(2);
 	for (i = 0; i < N; i++) {
 		pthread_join(w[i].tid, NULL);
-		assert_int_equal(w[i].rc, AZ_OK);
-		assert_ptr_equal(w[i].l, first);
-		cache_listing_put(w[i].l);
+		assert_int_equal(w[i].rc, AZ_ERR_THROTTLED);
+		assert_null(w[i].l);
 	}
 	cache_stats(c, &st);
-	assert_int_equal(st.stale_served, N);
 	assert_true(st.degraded);
+	assert_int_equal(calls(), 2);
 	cache_listing_put(first);
 	cache_free(c);
 }
@@ -372,13 +536,21 @@ static void test_non_transient_not_stale(void **state)
 	cache_listing_put(l);
 	set_now(20);
 	fk.list_rc = AZ_ERR_UNAUTHORIZED;
+	/* not known yet: the listing is served while the refresh runs */
+	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
+	cache_listing_put(l);
+	settle(c);
+	/* once known, a refused credential is said, not hidden */
 	assert_int_equal(cache_list(c, &l, NULL), AZ_ERR_UNAUTHORIZED);
 	assert_null(l);
+	assert_int_equal(calls(), 2);
+	set_now(22);
 	assert_int_equal(cache_list(c, &l, NULL), AZ_ERR_UNAUTHORIZED);
+	settle(c);
 	assert_int_equal(calls(), 3);
 	cache_stats(c, &st);
 	assert_true(st.degraded); /* the backend refuses us: not healthy */
-	assert_int_equal(st.stale_served, 0);
+	assert_int_equal(st.stale_served, 1);
 	cache_free(c);
 }
 
@@ -450,6 +622,7 @@ static void test_ttl_zero(void **state)
 	cache_listing_put(l);
 	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
 	cache_listing_put(l);
+	settle(c);
 	assert_int_equal(calls(), 2);
 	cache_free(c);
 }
@@ -507,6 +680,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_ttl),
+		T(test_ttl_counts_from_arrival),
+		T(test_stale_while_revalidate),
+		T(test_wait_bounded_by_call),
+		T(test_shutdown_cancels_refresh),
 		T(test_filter_and_sort),
 		T(test_get_and_negative),
 		T(test_single_flight),
