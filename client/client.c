@@ -24,9 +24,9 @@
 #include "client/client_impl.h"
 #include "client/http.h"
 #include "client/json.h"
+#include "util/call.h"
 #include "util/log.h"
 
-#define MAX_PAGES 1000
 
 static char *str_printf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
@@ -52,6 +52,7 @@ struct az_client *az_client_new(const struct az_client_config *cfg,
 		.ca_file = cfg->ca_file,
 		.connect_timeout_ms = cfg->connect_timeout_ms,
 		.total_timeout_ms = cfg->total_timeout_ms,
+		.call_timeout_ms = cfg->call_timeout_ms,
 		.max_retries = cfg->max_retries,
 	};
 	struct az_client *c;
@@ -66,6 +67,9 @@ struct az_client *az_client_new(const struct az_client_config *cfg,
 	}
 	c->auth = cfg->auth;
 	c->ws = cfg->ws;
+	c->list_timeout = 4.0 * (double)(cfg->call_timeout_ms > 0 ?
+					 cfg->call_timeout_ms :
+					 AZ_HTTP_CALL_TIMEOUT_MS) / 1000;
 	if (strncasecmp(ep, "https://", 8) != 0 &&
 	    strncasecmp(ep, "http://", 7) != 0) {
 		az_fail(err, AZ_ERR_INVALID, 0,
@@ -242,14 +246,16 @@ enum az_err az_list_computes(struct az_client *c, struct az_compute **out,
 			     size_t *n, struct az_error *err)
 {
 	struct az_compute *v = NULL;
-	size_t count = 0, cap = 0, pages = 0, i;
+	size_t count = 0, cap = 0, pages = 0, before, empty_run = 0, i;
 	char **seen;
 	char *url;
 	enum az_err e = AZ_OK;
+	struct call k;
 
 	*out = NULL;
 	*n = 0;
-	seen = calloc(MAX_PAGES, sizeof(*seen));
+	call_enter(&k, c->list_timeout); /* every page within this */
+	seen = calloc(AZ_LIST_MAX_PAGES, sizeof(*seen));
 	url = str_printf("%s/computes?api-version=" AZ_API_VERSION,
 			 c->ws_url);
 	if (!seen || !url) {
@@ -260,11 +266,20 @@ enum az_err az_list_computes(struct az_client *c, struct az_compute **out,
 		struct az_http_resp resp;
 		cJSON *doc = NULL;
 
-		if (pages == MAX_PAGES) {
+		if (pages == AZ_LIST_MAX_PAGES) {
 			e = az_fail(err, AZ_ERR_PROTOCOL, 200,
 				    "the compute list has more than %d pages",
-				    MAX_PAGES);
+				    AZ_LIST_MAX_PAGES);
 			log_warn("%s", err ? err->message : "too many pages");
+			atomic_fetch_add(&c->lists_cut, 1);
+			break;
+		}
+		if (empty_run == AZ_LIST_MAX_EMPTY_RUN) {
+			/* a server that pages nothing forever: stop here */
+			log_warn("the compute list sent %d empty pages in a "
+				 "row; ending it at %zu computes",
+				 AZ_LIST_MAX_EMPTY_RUN, count);
+			atomic_fetch_add(&c->lists_cut, 1);
 			break;
 		}
 		seen[pages++] = url; /* seen owns it now */
@@ -276,8 +291,10 @@ enum az_err az_list_computes(struct az_client *c, struct az_compute **out,
 		if (e == AZ_OK)
 			e = az_client_parse(&resp, "the compute list", &doc,
 					    err);
+		before = count;
 		if (e == AZ_OK)
 			e = take_page(doc, &v, &count, &cap, err);
+		empty_run = count == before ? empty_run + 1 : 0;
 		url = NULL;
 		if (e == AZ_OK)
 			url = next_link(doc, seen[pages - 1], seen, pages,
@@ -288,6 +305,8 @@ enum az_err az_list_computes(struct az_client *c, struct az_compute **out,
 			break;
 	}
 out:
+	call_leave(&k);
+	atomic_store(&c->list_pages, pages);
 	if (!pages || url != seen[pages - 1])
 		free(url); /* not yet in seen */
 	for (i = 0; i < pages; i++)
@@ -406,6 +425,8 @@ void az_client_stats(struct az_client *c, struct az_client_stats *out)
 	out->retries = k.retries;
 	out->throttled = k.throttled;
 	out->failures = k.failures;
+	out->list_pages = atomic_load(&c->list_pages);
+	out->lists_cut = atomic_load(&c->lists_cut);
 }
 
 const char *az_client_endpoint(const struct az_client *c)

@@ -29,6 +29,9 @@ struct az_client_config {
 	struct az_auth *auth;       /* owned by the client from az_client_new */
 	long connect_timeout_ms;    /* 0: 10 s */
 	long total_timeout_ms;      /* per attempt; 0: 30 s */
+	long call_timeout_ms;       /* one call, all attempts and waits;
+				       0: 30 s. A listing (all its pages)
+				       may take 4 times this. */
 	int max_retries;            /* -1: 3 */
 };
 
@@ -43,7 +46,16 @@ struct az_client *az_client_new(const struct az_client_config *cfg,
 				struct az_error *err);
 void az_client_free(struct az_client *c);
 
-/* Every compute of the workspace, all pages (all compute types). */
+/*
+ * Every compute of the workspace, all pages (all compute types).
+ * Bounded: at most AZ_LIST_MAX_PAGES pages (more: AZ_ERR_PROTOCOL), all
+ * within 4 call timeouts (AZ_ERR_TIMEOUT); a run of
+ * AZ_LIST_MAX_EMPTY_RUN empty pages that still carry a nextLink ends the
+ * listing there, with what it holds (logged, counted in lists_cut).
+ * nextLink is followed on the endpoint's origin only, never twice.
+ */
+#define AZ_LIST_MAX_PAGES 1000
+#define AZ_LIST_MAX_EMPTY_RUN 3
 enum az_err az_list_computes(struct az_client *c, struct az_compute **out,
 			     size_t *n, struct az_error *err);
 
@@ -66,6 +78,8 @@ struct az_client_stats {
 	unsigned long retries;
 	unsigned long throttled; /* 429 replies seen */
 	unsigned long failures;  /* calls that returned an error */
+	unsigned long list_pages; /* pages of the last listing */
+	unsigned long lists_cut;  /* listings ended early at a bound */
 };
 void az_client_stats(struct az_client *c, struct az_client_stats *out);
 

@@ -6,18 +6,24 @@
 #ifndef COMPUTEFS_CLIENT_CLIENT_IMPL_H
 #define COMPUTEFS_CLIENT_CLIENT_IMPL_H
 
+#include <stdatomic.h>
+
 #include <cjson/cJSON.h>
 
 #include "client/client.h"
 #include "client/http.h"
 
-/* Immutable after az_client_new(), so read without a lock. */
+/* Immutable after az_client_new(), so read without a lock ... */
 struct az_client {
 	char *endpoint;        /* no trailing "/" */
 	struct az_workspace ws;
 	char *ws_url;          /* endpoint + workspace ARM id */
 	struct az_auth *auth;  /* owned; thread-safe itself */
 	struct az_http *http;  /* thread-safe itself */
+	double list_timeout;   /* seconds one listing may take, all pages */
+	/* ... but for these counters, atomics */
+	atomic_ulong list_pages;   /* pages of the last listing */
+	atomic_ulong lists_cut;    /* listings ended early at a bound */
 };
 
 /*

@@ -284,6 +284,10 @@ static enum az_err operate(struct az_client *c, const char *op,
 	if (e == AZ_OK) {
 		e = az_lro_setup(lro, op, method, &resp, res_url, err);
 		log_info("%s %s: accepted (HTTP %ld)", op, name, resp.status);
+	} else if (e == AZ_ERR_CANCELED) {
+		log_info("%s %s: interrupted%s", op, name, err &&
+			 err->maybe_done ? " after the request left: Azure "
+			 "may still carry it out" : "");
 	} else {
 		log_warn("%s %s: %s%s%s", op, name,
 			 err ? err->arm_code : az_strerror(e),

@@ -6,6 +6,8 @@
 #ifndef COMPUTEFS_FS_FS_H
 #define COMPUTEFS_FS_FS_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -16,6 +18,7 @@
 #include "fs/nodes.h"
 #include "fs/opts.h"
 #include "util/buf.h"
+#include "util/call.h"
 
 struct cfs {
 	/* Written before the session starts, read-only afterwards. */
@@ -31,9 +34,22 @@ struct cfs {
 	gid_t gid;
 	time_t mount_time;
 	double entry_timeout; /* seconds the kernel keeps names and attrs */
+
+	/* Requests waiting on Azure (calls.c) */
+	pthread_mutex_t calls_lock;
+	struct cfs_call *calls;   /* protected by calls_lock */
+	bool stopping;            /* protected by calls_lock: new calls
+				     start canceled */
+	int stop_pipe[2];         /* signal handler -> stopper thread */
 };
 
 extern const struct fuse_lowlevel_ops cfs_ops;
+
+/*
+ * Cancel every request waiting on Azure (they answer EINTR at once) and
+ * every one that starts afterwards: the mount is going away. Any thread.
+ */
+void cfs_calls_cancel_all(struct cfs *fs);
 
 /* The errno for a client error: the one mapping, at the fs/ boundary. */
 int cfs_errno(enum az_err e);

@@ -10,10 +10,17 @@
  * DESIGN (threads): all threads are started after the fork. libfuse's
  * loop runs the request handlers (several threads unless -s). SIGHUP is
  * blocked in every thread and taken by one thread of ours with
- * sigwait(), which drops the cache; SIGINT/SIGTERM end the loop through
- * libfuse's handlers, and main() unmounts and cleans up.
+ * sigwait(), which drops the cache. SIGINT/SIGTERM end the loop through
+ * libfuse's handlers, which ours wraps: it also writes a byte to a pipe
+ * that the stopper thread reads, and that thread cancels every request
+ * and background call waiting on Azure (fs/calls.c, cache_shutdown), so
+ * the loop's workers finish at once instead of when Azure answers. When
+ * the loop ends for any reason (a signal, fusermount3 -u), main() does
+ * the same before it unmounts and cleans up: the daemon is gone within
+ * 2 s whatever the network does.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <pthread.h>
@@ -48,6 +55,60 @@ static void *sighup_thread(void *arg)
 		cache_drop(fs->cache);
 	}
 	return NULL;
+}
+
+/* For on_stop_signal() only: a signal handler has no other way in. */
+static int stop_fd = -1;
+static struct sigaction fuse_handler[NSIG];
+
+static void on_stop_signal(int sig)
+{
+	int saved = errno;
+	char b = (char)sig;
+
+	if (stop_fd >= 0 && write(stop_fd, &b, 1) < 0) {
+		/* the pipe is full: a stop is already on its way */
+	}
+	if (sig > 0 && sig < NSIG && fuse_handler[sig].sa_handler != SIG_DFL &&
+	    fuse_handler[sig].sa_handler != SIG_IGN)
+		fuse_handler[sig].sa_handler(sig); /* libfuse's: exit loop */
+	errno = saved;
+}
+
+/* Wrap libfuse's handler of @sig with on_stop_signal(). */
+static int wrap_stop_signal(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, &fuse_handler[sig]);
+}
+
+static void stop_everything(struct cfs *fs)
+{
+	cfs_calls_cancel_all(fs);
+	cache_shutdown(fs->cache);
+}
+
+/* Reads the stop pipe: each byte is a stop signal; EOF ends it. */
+static void *stopper_thread(void *arg)
+{
+	struct cfs *fs = arg;
+	int fd = fs->stop_pipe[0];
+	char b;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, &b, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NULL;
+		log_info("signal %d: stopping", (int)b);
+		stop_everything(fs);
+	}
 }
 
 static void describe(char *out, size_t len, const char *what,
@@ -147,6 +208,7 @@ static void connect_workspace(struct cfs *fs, const struct cfs_opts *o,
 	cc.ca_file = o->ca_file;
 	cc.auth = make_auth(o, demo, d);
 	cc.max_retries = -1;
+	cc.call_timeout_ms = (long)(o->timeout * 1000);
 	fs->client = az_client_new(&cc, &err);
 	if (!fs->client)
 		cfs_daemon_fail(d, "%s", err.message);
@@ -181,11 +243,13 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	struct cfs_demo demo = { .pid = -1 };
 	char cwd[PATH_MAX], why[512];
 	sigset_t hup;
-	pthread_t hup_thread;
-	bool hup_started;
+	pthread_t hup_thread, stop_thread;
+	bool hup_started, stop_started = false;
 	int rc;
 
 	memset(&fs, 0, sizeof(fs));
+	pthread_mutex_init(&fs.calls_lock, NULL);
+	fs.stop_pipe[0] = fs.stop_pipe[1] = -1;
 	fs.opts = o;
 	fs.uid = getuid();
 	fs.gid = getgid();
@@ -227,7 +291,11 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 		cfs_daemon_fail(&d, "cannot start the FUSE session (bad "
 				    "option?)");
 	cache_set_notify(fs.cache, cfs_notify, &fs);
-	if (fuse_set_signal_handlers(fs.se) != 0)
+	if (fuse_set_signal_handlers(fs.se) != 0 ||
+	    pipe2(fs.stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+		cfs_daemon_fail(&d, "cannot set signal handlers");
+	stop_fd = fs.stop_pipe[1];
+	if (wrap_stop_signal(SIGTERM) != 0 || wrap_stop_signal(SIGINT) != 0)
 		cfs_daemon_fail(&d, "cannot set signal handlers");
 	if (fuse_session_mount(fs.se, fo->mountpoint) != 0)
 		cfs_daemon_fail(&d, "cannot mount on %s", fo->mountpoint);
@@ -238,6 +306,10 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	cfs_daemon_ready(&d);
 	hup_started = pthread_create(&hup_thread, NULL, sighup_thread,
 				     &fs) == 0;
+	/* blocking reads from here on: the handler's writes never block */
+	fcntl(fs.stop_pipe[0], F_SETFL, 0);
+	stop_started = pthread_create(&stop_thread, NULL, stopper_thread,
+				      &fs) == 0;
 	log_info("mounted %s on %s", fs.ws_id, fo->mountpoint);
 
 	if (fo->singlethread)
@@ -245,8 +317,16 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	else /* the FUSE_USE_VERSION 31 form of the multi-threaded loop */
 		rc = fuse_session_loop_mt(fs.se, fo->clone_fd);
 	log_info("unmounting %s", fo->mountpoint);
+	stop_everything(&fs); /* whatever ended the loop */
 	fuse_session_unmount(fs.se);
 	fuse_remove_signal_handlers(fs.se);
+	signal(SIGTERM, SIG_DFL); /* a second one ends cleanup: it is safe */
+	signal(SIGINT, SIG_DFL);
+	stop_fd = -1;
+	close(fs.stop_pipe[1]); /* EOF: the stopper thread ends */
+	if (stop_started)
+		pthread_join(stop_thread, NULL);
+	close(fs.stop_pipe[0]);
 	if (hup_started) { /* before the cache it drops goes away */
 		pthread_cancel(hup_thread); /* sigwait() is a cancel point */
 		pthread_join(hup_thread, NULL);
@@ -256,6 +336,7 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	az_client_free(fs.client);
 	cfs_names_free(fs.names);
 	cfs_demo_stop(&demo);
+	pthread_mutex_destroy(&fs.calls_lock);
 	/* libfuse reports the signal that ended the loop; those are clean */
 	return (rc == 0 || rc == SIGTERM || rc == SIGINT) ? 0 : 1;
 }

@@ -20,6 +20,16 @@ int cfs_instance_of(struct cfs *fs, uint32_t slot, struct cache_listing **l,
 /* Wall-clock time a listing was fetched, for st_mtime. */
 time_t cfs_listing_wall(const struct cache_listing *l);
 
+/* ops.c: what ops.c, file.c and write.c answer, before calls.c wraps it */
+extern const struct fuse_lowlevel_ops cfs_ops_inner;
+void cfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);
+void cfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		 struct fuse_file_info *fi);
+void cfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+		     off_t off, struct fuse_file_info *fi);
+void cfs_releasedir(fuse_req_t req, fuse_ino_t ino,
+		    struct fuse_file_info *fi);
+
 /* file.c */
 void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

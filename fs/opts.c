@@ -39,6 +39,7 @@ static const struct fuse_opt cfs_opt_spec[] = {
 	OPT("ca_file=%s", ca_file),
 	OPT("cache_ttl=%lf", cache_ttl),
 	OPT("stale_max=%lf", stale_max),
+	OPT("timeout=%lf", timeout),
 	OPT("vm_size=%s", vm_size),
 	OPT("ssh_key=%s", ssh_key),
 	OPT("no_delete", no_delete),
@@ -113,6 +114,7 @@ int cfs_opts_parse(struct fuse_args *args, struct cfs_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->cache_ttl = 15;
 	o->stale_max = 300;
+	o->timeout = 30;
 	if (fuse_opt_parse(args, o, cfs_opt_spec, opt_proc) == -1)
 		return -1;
 	if (o->cache_ttl < 0 || o->cache_ttl > 86400) {
@@ -122,6 +124,11 @@ int cfs_opts_parse(struct fuse_args *args, struct cfs_opts *o)
 	}
 	if (o->stale_max < 1 || o->stale_max > 86400) {
 		fprintf(stderr, "computefs: stale_max must be 1 to 86400 "
+				"seconds\n");
+		return -1;
+	}
+	if (!(o->timeout >= 1 && o->timeout <= 3600)) {
+		fprintf(stderr, "computefs: timeout must be 1 to 3600 "
 				"seconds\n");
 		return -1;
 	}
@@ -188,6 +195,8 @@ void cfs_opts_usage(const char *prog)
 	       "    -o stale_max=SECONDS   how long past the TTL to serve the "
 	       "last listing\n"
 	       "                           while Azure fails (default 300)\n"
+	       "    -o timeout=SECONDS     longest wait on Azure of one call "
+	       "(default 30)\n"
 	       "    -o vm_size=SIZE        VM size mkdir uses\n"
 	       "    -o ssh_key=PATH        public key mkdir enables SSH "
 	       "with\n"

@@ -32,6 +32,8 @@ struct cfs_opts {
 	double cache_ttl;     /* seconds; default 15 */
 	double stale_max;     /* seconds past the TTL to serve when Azure
 				 fails; default 300 */
+	double timeout;       /* seconds one call may wait on Azure, all
+				 retries included; default 30 */
 	int no_delete;
 	int ro;
 	int allow_other;  /* adds default_permissions */
