@@ -74,6 +74,9 @@ struct cache_op {
 	double delay;      /* the last wait between polls */
 	double deadline;   /* give up then */
 	bool busy;         /* being polled (outside the lock) */
+	int rereads;       /* > 0: not accepted as far as we know (the
+			      request left, no answer came): only re-read
+			      the instance this many more times */
 };
 
 /* A notification waiting for the tracker to deliver it. */

@@ -36,6 +36,7 @@
 
 #define POLL_FIRST 2.0      /* first wait when Azure gives no Retry-After */
 #define GIVE_UP (30 * 60.0) /* stop tracking an operation after this */
+#define UNSURE_REREADS 3    /* see watch_unsure() */
 
 const char *cache_verb_name(enum cache_verb v)
 {
@@ -351,6 +352,30 @@ static enum az_err name_free(struct cache *c, const char *name,
 	return rc;
 }
 
+/*
+ * A request that left without an answer (interrupted, timed out, cut
+ * off): Azure may carry it out or not, and nothing says which. No record
+ * is made (nothing reports it as accepted); the tracker re-reads the
+ * instance a few times in the background, so its files show what Azure
+ * did. Takes @op.
+ */
+static void watch_unsure(struct cache *c, struct cache_op *op,
+			 enum cache_verb v)
+{
+	double now = cache_now(c);
+
+	op->verb = v;
+	op->rereads = UNSURE_REREADS;
+	op->delay = POLL_FIRST;
+	op->due = now + op->delay;
+	op->deadline = now + GIVE_UP;
+	pthread_mutex_lock(&c->lock);
+	op->next = c->ops;
+	c->ops = op;
+	pthread_cond_broadcast(&c->work);
+	pthread_mutex_unlock(&c->lock);
+}
+
 enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 			  const struct cache_op_args *args,
 			  struct az_error *err)
@@ -396,6 +421,11 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 		/* the client logged Azure's answer, with its code */
 		if (err)
 			*err = oerr;
+		if (oerr.maybe_done) {
+			/* Azure may act on it: show what it does */
+			watch_unsure(c, op, v);
+			return rc;
+		}
 		free(op->name);
 		free(op);
 		return rc;

@@ -219,6 +219,21 @@ static void step(struct cache *c, struct cache_op *op)
 
 	memset(&err, 0, sizeof(err));
 	start = cache_now(c); /* Retry-After counts from the request */
+	if (op->rereads > 0) {
+		/* unsure whether Azure took it: look, a few times */
+		cache_reread(c, op->name);
+		pthread_mutex_lock(&c->lock);
+		done = --op->rereads == 0;
+		if (done)
+			unlink_op_locked(c, op);
+		op->delay = cache_poll_delay(0, op->delay);
+		op->due = cache_now(c) + op->delay;
+		op->busy = false;
+		pthread_mutex_unlock(&c->lock);
+		if (done)
+			free_op(c, op);
+		return;
+	}
 	pthread_mutex_lock(&c->lock);
 	c->stats.polls++;
 	pthread_mutex_unlock(&c->lock);

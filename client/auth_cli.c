@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "client/auth_impl.h"
+#include "util/call.h"
 #include "util/log.h"
 
 #define AZ_CLI_TIMEOUT_S 30
@@ -110,15 +111,22 @@ static enum az_err run(char *const argv[], int timeout_s, struct pipe_buf *out,
 			{ out->fd, POLLIN, 0 }, { errb->fd, POLLIN, 0 },
 		};
 		long left = (long)(deadline - time(NULL));
+		double call_left = call_remaining();
 
-		if (left <= 0) {
+		if (call_canceled()) {
 			kill(pid, SIGKILL);
-			e = az_fail(err, AZ_ERR_TIMEOUT, 0,
-				    "Azure CLI: az gave no token within %d s",
-				    timeout_s);
+			e = az_fail(err, AZ_ERR_CANCELED, 0,
+				    "Azure CLI: interrupted");
 			break;
 		}
-		rc = poll(fds, 2, (int)left * 1000);
+		if (left <= 0 || call_left == 0) {
+			kill(pid, SIGKILL);
+			e = az_fail(err, AZ_ERR_TIMEOUT, 0,
+				    "Azure CLI: az gave no token in time");
+			break;
+		}
+		/* look at the call's cancellation every 100 ms */
+		rc = poll(fds, 2, 100);
 		if (rc < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < 2; i++) {

@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "client/json.h"
+#include "util/call.h"
 #include "util/log.h"
 
 void az_free_secret(char *s)
@@ -45,7 +46,7 @@ void az_auth_src_init(struct az_auth_src *s, const struct az_auth_ops *ops)
 {
 	s->base.ops = ops;
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->done, NULL);
+	call_cond_init(&s->done);
 }
 
 enum az_err az_auth_src_token(struct az_auth *a, char *buf, size_t len,
@@ -57,8 +58,17 @@ enum az_err az_auth_src_token(struct az_auth *a, char *buf, size_t len,
 	enum az_err e;
 
 	pthread_mutex_lock(&s->lock);
-	while (s->fetching)
-		pthread_cond_wait(&s->done, &s->lock);
+	while (s->fetching) {
+		/* another caller renews: wait for it, as long as ours allows */
+		int w = call_cond_wait(&s->done, &s->lock, 0);
+
+		if (w) {
+			pthread_mutex_unlock(&s->lock);
+			return az_fail(err, w == ECANCELED ? AZ_ERR_CANCELED :
+				       AZ_ERR_TIMEOUT, 0, "%s: no token in "
+				       "time", a->ops->name);
+		}
+	}
 	now = time(NULL);
 	if (s->token && now < s->renew_at) {
 		e = az_auth_copy_token(s->token, buf, len, a->ops->name, err);

@@ -35,6 +35,8 @@ static void render_status(struct cfs *fs, struct buf *out)
 {
 	struct cache_stats cs;
 	struct az_client_stats ks;
+	struct cache_listing *l = cache_peek(fs->cache);
+	double now = call_now();
 	char when[64];
 
 	cache_stats(fs->cache, &cs);
@@ -48,12 +50,30 @@ static void render_status(struct cfs *fs, struct buf *out)
 		buf_puts(out, "backend: ok\n");
 	iso_time(cs.last_refresh_wall, when, sizeof(when));
 	buf_printf(out, "last_refresh: %s\n", when);
+	/* how old what the files show is: seconds since it arrived */
+	if (l)
+		buf_printf(out, "listing_age: %.0f\n",
+			   now > cache_listing_time(l) ?
+			   now - cache_listing_time(l) : 0);
+	else
+		buf_puts(out, "listing_age: none\n");
+	cache_listing_put(l);
+	if (cs.refreshing)
+		buf_printf(out, "refresh: running for %.0f s\n",
+			   now > cs.refresh_since ? now - cs.refresh_since : 0);
+	else
+		buf_puts(out, "refresh: idle\n");
 	buf_printf(out, "cache_ttl: %g\n", fs->opts->cache_ttl);
+	buf_printf(out, "stale_max: %g\n", fs->opts->stale_max);
+	buf_printf(out, "timeout: %g\n", fs->opts->timeout);
 	buf_printf(out, "requests: %lu\n", ks.requests);
 	buf_printf(out, "retries: %lu\n", ks.retries);
 	buf_printf(out, "throttled: %lu\n", ks.throttled);
 	buf_printf(out, "failures: %lu\n", ks.failures);
 	buf_printf(out, "list_fetches: %lu\n", cs.list_fetches);
+	buf_printf(out, "list_failures: %lu\n", cs.refresh_failures);
+	buf_printf(out, "list_pages: %lu\n", ks.list_pages);
+	buf_printf(out, "lists_cut: %lu\n", ks.lists_cut);
 	buf_printf(out, "cache_hits: %lu\n", cs.hits);
 	buf_printf(out, "cache_misses: %lu\n", cs.misses);
 	buf_printf(out, "stale_served: %lu\n", cs.stale_served);
