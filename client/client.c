@@ -276,9 +276,11 @@ enum az_err az_list_computes(struct az_client *c, struct az_compute **out,
 		}
 		if (empty_run == AZ_LIST_MAX_EMPTY_RUN) {
 			/* a server that pages nothing forever: stop here */
-			log_warn("the compute list sent %d empty pages in a "
-				 "row; ending it at %zu computes",
-				 AZ_LIST_MAX_EMPTY_RUN, count);
+			e = az_fail(err, AZ_ERR_PROTOCOL, 200,
+				    "the compute list sent %d empty pages in "
+				    "a row, each with a nextLink",
+				    AZ_LIST_MAX_EMPTY_RUN);
+			log_warn("%s", err ? err->message : "empty pages");
 			atomic_fetch_add(&c->lists_cut, 1);
 			break;
 		}

@@ -49,9 +49,10 @@ void az_client_free(struct az_client *c);
 /*
  * Every compute of the workspace, all pages (all compute types).
  * Bounded: at most AZ_LIST_MAX_PAGES pages (more: AZ_ERR_PROTOCOL), all
- * within 4 call timeouts (AZ_ERR_TIMEOUT); a run of
- * AZ_LIST_MAX_EMPTY_RUN empty pages that still carry a nextLink ends the
- * listing there, with what it holds (logged, counted in lists_cut).
+ * within 4 call timeouts (AZ_ERR_TIMEOUT), and a run of
+ * AZ_LIST_MAX_EMPTY_RUN empty pages that still carry a nextLink ends it
+ * (AZ_ERR_PROTOCOL): a listing cut short is never taken for the whole.
+ * Each cut is logged and counted in lists_cut.
  * nextLink is followed on the endpoint's origin only, never twice.
  */
 #define AZ_LIST_MAX_PAGES 1000

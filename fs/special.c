@@ -74,6 +74,9 @@ static void render_status(struct cfs *fs, struct buf *out)
 	buf_printf(out, "list_failures: %lu\n", cs.refresh_failures);
 	buf_printf(out, "list_pages: %lu\n", ks.list_pages);
 	buf_printf(out, "lists_cut: %lu\n", ks.lists_cut);
+	buf_printf(out, "operations_tracked: %zu\n",
+		   cache_pending(fs->cache));
+	buf_printf(out, "operation_polls: %lu\n", cs.polls);
 	buf_printf(out, "cache_hits: %lu\n", cs.hits);
 	buf_printf(out, "cache_misses: %lu\n", cs.misses);
 	buf_printf(out, "stale_served: %lu\n", cs.stale_served);
