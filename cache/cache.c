@@ -251,12 +251,11 @@ static void land(struct cache *c, struct cache_flight *f,
 		}
 	} else {
 		if (rc != AZ_ERR_CANCELED) {
+			/* Azure failed, whatever the generation says */
 			c->stats.last_error = *ferr;
 			c->stats.refresh_failures++;
-			if (current) {
-				c->failing = true;
-				c->retry_at = now + c->retry;
-			}
+			c->failing = true;
+			c->retry_at = now + c->retry;
 		}
 		if (cache_transient(rc) && servable(c, c->cur, now)) {
 			if (!c->stats.degraded)
