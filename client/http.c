@@ -240,7 +240,8 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 			goto out;
 		rc = attempt(h, r, token, &x, m, deadline, &status, &sent,
 			     errbuf);
-		ever_sent |= sent;
+		/* left, and no answer came back: Azure may have acted */
+		ever_sent |= sent && status == 0;
 		if (token)
 			explicit_bzero(token, TOKEN_MAX);
 		if (rc != CURLE_OK) {

@@ -145,7 +145,9 @@ static void *serve_conn(void *arg)
 static void *serve(void *arg)
 {
 	(void)arg;
-	while (!srv.stop) {
+	/* atomic: server_teardown sets it from the main thread (volatile
+	 * alone is a data race; ThreadSanitizer reports it) */
+	while (!__atomic_load_n(&srv.stop, __ATOMIC_ACQUIRE)) {
 		int c = accept(srv.fd, NULL, NULL);
 		pthread_t t;
 
@@ -185,7 +187,7 @@ int server_setup(void **state)
 int server_teardown(void **state)
 {
 	(void)state;
-	srv.stop = 1;
+	__atomic_store_n(&srv.stop, 1, __ATOMIC_RELEASE);
 	shutdown(srv.fd, SHUT_RDWR);
 	close(srv.fd);
 	pthread_join(srv.thread, NULL);
