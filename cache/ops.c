@@ -36,7 +36,7 @@
 
 #define POLL_FIRST 2.0      /* first wait when Azure gives no Retry-After */
 #define GIVE_UP (30 * 60.0) /* stop tracking an operation after this */
-#define UNSURE_REREADS 3    /* see watch_unsure() */
+#define UNSURE_REREADS 3    /* re-reads after a request left unanswered */
 
 const char *cache_verb_name(enum cache_verb v)
 {
@@ -353,21 +353,17 @@ static enum az_err name_free(struct cache *c, const char *name,
 }
 
 /*
- * A request that left without an answer (interrupted, timed out, cut
- * off): Azure may carry it out or not, and nothing says which. No record
- * is made (nothing reports it as accepted); the tracker re-reads the
- * instance a few times in the background, so its files show what Azure
- * did. Takes @op.
+ * Hand @op (verb @v, first poll after @delay seconds) to the tracker.
+ * Called with no lock held; takes @op.
  */
-static void watch_unsure(struct cache *c, struct cache_op *op,
-			 enum cache_verb v)
+static void queue_op(struct cache *c, struct cache_op *op, enum cache_verb v,
+		     double delay)
 {
 	double now = cache_now(c);
 
 	op->verb = v;
-	op->rereads = UNSURE_REREADS;
-	op->delay = POLL_FIRST;
-	op->due = now + op->delay;
+	op->delay = delay;
+	op->due = now + delay;
 	op->deadline = now + GIVE_UP;
 	pthread_mutex_lock(&c->lock);
 	op->next = c->ops;
@@ -383,7 +379,7 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 	struct az_error oerr;
 	struct cache_op *op;
 	void *handle = NULL;
-	double retry_after = 0, now;
+	double retry_after = 0;
 	enum az_err rc;
 	unsigned long seq = 0;
 
@@ -422,8 +418,15 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 		if (err)
 			*err = oerr;
 		if (oerr.maybe_done) {
-			/* Azure may act on it: show what it does */
-			watch_unsure(c, op, v);
+			/*
+			 * The request left without an answer: Azure may carry
+			 * it out or not, and nothing says which. No record is
+			 * made (nothing reports it as accepted); the tracker
+			 * re-reads the instance a few times, so its files
+			 * show what Azure did.
+			 */
+			op->rereads = UNSURE_REREADS;
+			queue_op(c, op, v, POLL_FIRST);
 			return rc;
 		}
 		free(op->name);
@@ -439,17 +442,8 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 
 	cache_reread(c, name);
 
-	now = cache_now(c);
-	op->verb = v;
 	op->seq = seq;
 	op->handle = handle;
-	op->delay = first_delay(retry_after);
-	op->due = now + op->delay;
-	op->deadline = now + GIVE_UP;
-	pthread_mutex_lock(&c->lock);
-	op->next = c->ops;
-	c->ops = op;
-	pthread_cond_broadcast(&c->work);
-	pthread_mutex_unlock(&c->lock);
+	queue_op(c, op, v, first_delay(retry_after));
 	return AZ_OK;
 }
