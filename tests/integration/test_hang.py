@@ -279,3 +279,23 @@ def test_an_endless_listing_stops_at_its_bound(ws):
     n, fails = lists(emu) - before, int(st["list_failures"])
     assert n <= 3 * fails + 3, (n, fails)
     assert cat(m, "ci-dave/state")[0] == b"Running\n"
+
+
+def test_an_interrupted_write_azure_carried_out_shows(emu_factory,
+                                                      mount_factory):
+    """EINTR, and yet Azure stops it: the instance is re-read anyway."""
+    emu = emu_factory("--instances", "2", "--op-seconds", "1")
+    m = mount_factory(emu, cache_ttl=600)  # no refresh would show it
+    # Azure takes the stop after 1.5 s, by which time the writer is gone
+    emu.faults([{"route": "stop", "delay_ms": 1500}])
+    p = started(["bash", "-c", "echo stop > %s/ci-alice/control" % m.path])
+    os.kill(p.pid, signal.SIGINT)
+    assert ended_within(p, EXIT) < 1.5
+    assert cat(m, "ci-alice/state")[0] == b"Running\n"  # not claimed
+    wait_for(lambda: emu.counters()["routes"]["stop"] == 1, timeout=5,
+             what="Azure to take the stop")
+    wait_for(lambda: cat(m, "ci-alice/state")[0] in (b"Stopping\n",
+                                                     b"Stopped\n"),
+             timeout=12, what="the re-read to show it")
+    assert emu.counters()["routes"]["stop"] == 1  # never sent again
+    assert "interrupted after the request left" in m.stderr()
