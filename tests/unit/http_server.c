@@ -218,3 +218,13 @@ struct az_client *new_client(int retries, long total_ms)
 const char CI_BODY[] =
 	"{\"name\":\"ci-a\",\"properties\":{\"computeType\":"
 	"\"ComputeInstance\",\"properties\":{\"state\":\"Running\"}}}";
+
+int seen_count(void)
+{
+	int n;
+
+	pthread_mutex_lock(&srv.lock);
+	n = srv.n_seen;
+	pthread_mutex_unlock(&srv.lock);
+	return n;
+}

@@ -74,6 +74,8 @@ void script(int status, const char *headers, const char *body);
 void script_mode(int mode);
 /* Free the script; forget what was seen and the connection count. */
 void script_reset(void);
+/* srv.n_seen read under srv.lock: while a request may be in flight. */
+int seen_count(void);
 
 /* ---- the workspace and a client for it ---- */
 

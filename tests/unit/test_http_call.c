@@ -59,7 +59,7 @@ static void test_deadline_cuts_a_hanging_attempt(void **state)
 	assert_true(err.maybe_done); /* the GET had left */
 	call_leave(&k);
 	/* one attempt: no time was left for another */
-	assert_int_equal(srv.n_seen, 1);
+	assert_int_equal(seen_count(), 1);
 	az_client_free(c);
 }
 
@@ -86,7 +86,7 @@ static void test_cancel_aborts_the_transfer(void **state)
 	assert_true(call_canceled());
 	call_leave(&k);
 	assert_false(call_canceled());
-	assert_int_equal(srv.n_seen, 1);
+	assert_int_equal(seen_count(), 1);
 	az_client_free(c);
 }
 
@@ -112,7 +112,7 @@ static void test_cancel_ends_a_backoff_sleep(void **state)
 	assert_false(err.maybe_done); /* Azure had answered */
 	pthread_join(x.tid, NULL);
 	call_leave(&k);
-	assert_int_equal(srv.n_seen, 1);
+	assert_int_equal(seen_count(), 1);
 	az_client_free(c);
 }
 
@@ -133,7 +133,7 @@ static void test_retry_after_past_the_deadline_gives_up(void **state)
 			 AZ_ERR_THROTTLED);
 	assert_true(call_now() - t0 < 0.5);
 	call_leave(&k);
-	assert_int_equal(srv.n_seen, 1);
+	assert_int_equal(seen_count(), 1);
 
 	/* one that fits is waited and retried */
 	script_reset();
@@ -143,7 +143,7 @@ static void test_retry_after_past_the_deadline_gives_up(void **state)
 	assert_int_equal(az_get_compute(c, "ci-a", &comp, &err), AZ_OK);
 	call_leave(&k);
 	az_compute_free(&comp);
-	assert_int_equal(srv.n_seen, 2);
+	assert_int_equal(seen_count(), 2);
 	az_client_free(c);
 }
 
@@ -183,7 +183,7 @@ static void test_endless_empty_pages_stop(void **state)
 	}
 	assert_int_equal(az_list_computes(c, &v, &n, &err), AZ_ERR_PROTOCOL);
 	assert_non_null(strstr(err.message, "empty pages"));
-	assert_int_equal(srv.n_seen, AZ_LIST_MAX_EMPTY_RUN);
+	assert_int_equal(seen_count(), AZ_LIST_MAX_EMPTY_RUN);
 	az_client_stats(c, &st);
 	assert_int_equal(st.lists_cut, 1);
 
