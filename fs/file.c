@@ -43,11 +43,26 @@ static int render_node(struct cfs *fs, fuse_ino_t ino, struct buf *b)
 	return -ENOENT;
 }
 
+/* An open file: its bytes, rendered once at open(). */
+struct fh {
+	struct cfs_handle h; /* first: the handle list's view */
+	struct buf b;
+};
+
+static void fh_free(struct cfs_handle *h)
+{
+	struct fh *f = (struct fh *)h;
+
+	buf_free(&f->b);
+	free(f);
+}
+
 void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct cfs *fs = fuse_req_userdata(req);
 	int acc = fi->flags & O_ACCMODE;
 	struct stat st;
+	struct fh *f;
 	struct buf *b;
 	int rc;
 
@@ -61,33 +76,35 @@ void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	b = calloc(1, sizeof(*b));
-	if (!b) {
+	f = calloc(1, sizeof(*f));
+	if (!f) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	b = &f->b;
 	rc = render_node(fs, ino, b);
 	if (rc == 0 && b->failed)
 		rc = -ENOMEM;
 	if (rc < 0) {
-		buf_free(b);
-		free(b);
+		fh_free(&f->h);
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	fi->fh = (uintptr_t)b;
+	fi->fh = (uintptr_t)f;
 	fi->direct_io = 1; /* the page cache never holds an old state */
 	fi->keep_cache = 0;
+	cfs_handle_add(fs, &f->h, fh_free);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
-		buf_free(b); /* interrupted: no release will come */
-		free(b);
+		cfs_handle_del(fs, &f->h); /* interrupted: no release */
+		fh_free(&f->h);
 	}
 }
 
 void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	      struct fuse_file_info *fi)
 {
-	struct buf *b = (struct buf *)(uintptr_t)fi->fh;
+	struct fh *f = (struct fh *)(uintptr_t)fi->fh;
+	struct buf *b = f ? &f->b : NULL;
 	char *copy;
 
 	(void)ino;
@@ -114,12 +131,12 @@ void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 void cfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct buf *b = (struct buf *)(uintptr_t)fi->fh;
+	struct fh *f = (struct fh *)(uintptr_t)fi->fh;
 
 	(void)ino;
-	if (b) {
-		buf_free(b);
-		free(b);
+	if (f) {
+		cfs_handle_del(fuse_req_userdata(req), &f->h);
+		fh_free(&f->h);
 	}
 	fuse_reply_err(req, 0);
 }

@@ -20,6 +20,15 @@
 #include "util/buf.h"
 #include "util/call.h"
 
+/*
+ * The head of every open handle (fs/handles.c): a file's bytes, a
+ * directory's snapshot. @free frees the whole handle.
+ */
+struct cfs_handle {
+	struct cfs_handle *prev, *next; /* protected by fs->handles_lock */
+	void (*free)(struct cfs_handle *h);
+};
+
 struct cfs {
 	/* Written before the session starts, read-only afterwards. */
 	const struct cfs_opts *opts;
@@ -41,7 +50,18 @@ struct cfs {
 	bool stopping;            /* protected by calls_lock: new calls
 				     start canceled */
 	int stop_pipe[2];         /* signal handler -> stopper thread */
+
+	/* Open handles (handles.c) */
+	pthread_mutex_t handles_lock;
+	struct cfs_handle *handles; /* protected by handles_lock */
 };
+
+/* Track @h (opened) until cfs_handle_del() (released); free_fn frees it. */
+void cfs_handle_add(struct cfs *fs, struct cfs_handle *h,
+		    void (*free_fn)(struct cfs_handle *));
+void cfs_handle_del(struct cfs *fs, struct cfs_handle *h);
+/* At exit, with no request running: free the handles never released. */
+void cfs_handles_free_all(struct cfs *fs);
 
 extern const struct fuse_lowlevel_ops cfs_ops;
 

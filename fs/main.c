@@ -249,6 +249,7 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 
 	memset(&fs, 0, sizeof(fs));
 	pthread_mutex_init(&fs.calls_lock, NULL);
+	pthread_mutex_init(&fs.handles_lock, NULL);
 	fs.stop_pipe[0] = fs.stop_pipe[1] = -1;
 	fs.opts = o;
 	fs.uid = getuid();
@@ -333,10 +334,12 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	}
 	cache_free(fs.cache); /* joins the tracker, which notifies fs.se */
 	fuse_session_destroy(fs.se);
+	cfs_handles_free_all(&fs); /* opened, never released */
 	az_client_free(fs.client);
 	cfs_names_free(fs.names);
 	cfs_demo_stop(&demo);
 	pthread_mutex_destroy(&fs.calls_lock);
+	pthread_mutex_destroy(&fs.handles_lock);
 	/* libfuse reports the signal that ended the loop; those are clean */
 	return (rc == 0 || rc == SIGTERM || rc == SIGINT) ? 0 : 1;
 }

@@ -368,6 +368,7 @@ struct dirent_snap {
 };
 
 struct dirsnap {
+	struct cfs_handle h; /* first: the handle list's view */
 	size_t n, cap;
 	struct dirent_snap *v;
 };
@@ -399,6 +400,11 @@ static void snap_free(struct dirsnap *d)
 		free(d->v[i].name);
 	free(d->v);
 	free(d);
+}
+
+static void snap_handle_free(struct cfs_handle *h)
+{
+	snap_free((struct dirsnap *)h);
 }
 
 /* The root (@mine false) or .mine/ (@mine true): one entry an instance. */
@@ -516,8 +522,11 @@ static void cfs_opendir(fuse_req_t req, fuse_ino_t ino,
 	}
 	fi->fh = (uintptr_t)d;
 	fi->cache_readdir = 0;
-	if (fuse_reply_open(req, fi) == -ENOENT)
-		snap_free(d); /* interrupted: no releasedir will come */
+	cfs_handle_add(fs, &d->h, snap_handle_free);
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		cfs_handle_del(fs, &d->h); /* interrupted: no releasedir */
+		snap_free(d);
+	}
 }
 
 static void do_readdir(fuse_req_t req, size_t size, off_t off,
@@ -577,8 +586,12 @@ void cfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 void cfs_releasedir(fuse_req_t req, fuse_ino_t ino,
 			   struct fuse_file_info *fi)
 {
+	struct dirsnap *d = (struct dirsnap *)(uintptr_t)fi->fh;
+
 	(void)ino;
-	snap_free((struct dirsnap *)(uintptr_t)fi->fh);
+	if (d)
+		cfs_handle_del(cfs_of(req), &d->h);
+	snap_free(d);
 	fuse_reply_err(req, 0);
 }
 

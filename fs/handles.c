@@ -1,0 +1,48 @@
+/**
+ * @file
+ * Open handles (files and directory snapshots) in one list per mount, so
+ * that those the kernel never released (the mount went away while a
+ * program held them: a shutdown with a write in flight) are freed when
+ * the daemon ends, not leaked. fs->handles_lock guards the list only.
+ */
+#include "fs/fs.h"
+
+void cfs_handle_add(struct cfs *fs, struct cfs_handle *h,
+		    void (*free_fn)(struct cfs_handle *))
+{
+	h->free = free_fn;
+	h->prev = NULL;
+	pthread_mutex_lock(&fs->handles_lock);
+	h->next = fs->handles;
+	if (h->next)
+		h->next->prev = h;
+	fs->handles = h;
+	pthread_mutex_unlock(&fs->handles_lock);
+}
+
+void cfs_handle_del(struct cfs *fs, struct cfs_handle *h)
+{
+	pthread_mutex_lock(&fs->handles_lock);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		fs->handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&fs->handles_lock);
+	h->prev = h->next = NULL;
+}
+
+void cfs_handles_free_all(struct cfs *fs)
+{
+	struct cfs_handle *h, *next;
+
+	pthread_mutex_lock(&fs->handles_lock);
+	h = fs->handles;
+	fs->handles = NULL;
+	pthread_mutex_unlock(&fs->handles_lock);
+	for (; h; h = next) {
+		next = h->next;
+		h->free(h);
+	}
+}
