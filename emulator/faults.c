@@ -27,6 +27,8 @@ struct rule {
 	bool drop;
 	bool malformed;
 	bool endless;
+	bool lost_reply;
+	cJSON *drop_headers;	/* array of header names, or NULL */
 	long skip;		/* matches still to let through */
 	long times;		/* -1: unlimited */
 };
@@ -54,6 +56,7 @@ static void rules_free(struct rule *rules, size_t n)
 		free(rules[i].route);
 		free(rules[i].body);
 		cJSON_Delete(rules[i].headers);
+		cJSON_Delete(rules[i].drop_headers);
 	}
 	free(rules);
 }
@@ -114,11 +117,37 @@ static bool get_bool(const cJSON *o, const char *key, bool *out, char *err,
 	return true;
 }
 
+/* An optional array of non-empty header names. */
+static bool get_names(const cJSON *o, const char *key, cJSON **out,
+		      char *err, size_t errn)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key), *n;
+
+	if (!v || cJSON_IsNull(v))
+		return true;
+	if (!cJSON_IsArray(v)) {
+		snprintf(err, errn, "'%s' must be an array of header names",
+			 key);
+		return false;
+	}
+	cJSON_ArrayForEach(n, v) {
+		if (!cJSON_IsString(n) || !*n->valuestring ||
+		    strpbrk(n->valuestring, " :\r\n")) {
+			snprintf(err, errn,
+				 "'%s' must be an array of header names", key);
+			return false;
+		}
+	}
+	*out = cJSON_Duplicate(v, 1);
+	return *out != NULL;
+}
+
 static bool parse_rule(const cJSON *o, struct rule *r, char *err, size_t errn)
 {
 	static const char *const keys[] = {
 		"method", "path", "route", "status", "headers", "body",
 		"delay_ms", "drop", "malformed", "endless", "skip", "times",
+		"lost_reply", "drop_headers",
 	};
 	const cJSON *item, *h;
 	long status = 0;
@@ -150,12 +179,21 @@ static bool parse_rule(const cJSON *o, struct rule *r, char *err, size_t errn)
 	    !get_long(o, "times", 1, 1000000000, &r->times, err, errn) ||
 	    !get_bool(o, "drop", &r->drop, err, errn) ||
 	    !get_bool(o, "malformed", &r->malformed, err, errn) ||
-	    !get_bool(o, "endless", &r->endless, err, errn))
+	    !get_bool(o, "endless", &r->endless, err, errn) ||
+	    !get_bool(o, "lost_reply", &r->lost_reply, err, errn) ||
+	    !get_names(o, "drop_headers", &r->drop_headers, err, errn))
 		return false;
 	if (r->endless && (status || r->body || r->drop)) {
 		snprintf(err, errn,
 			 "'endless' cannot be combined with status, body or "
 			 "drop");
+		return false;
+	}
+	if (r->lost_reply && (status || r->body || r->drop)) {
+		snprintf(err, errn,
+			 "'lost_reply' cannot be combined with status, body "
+			 "or drop (it serves the request, then drops the "
+			 "reply)");
 		return false;
 	}
 	r->status = (int)status;
@@ -245,6 +283,12 @@ cJSON *faults_json(struct faults *f)
 		cJSON_AddBoolToObject(o, "malformed", r->malformed);
 		if (r->endless)
 			cJSON_AddBoolToObject(o, "endless", true);
+		if (r->lost_reply)
+			cJSON_AddBoolToObject(o, "lost_reply", true);
+		if (r->drop_headers)
+			cJSON_AddItemToObject(o, "drop_headers",
+					      cJSON_Duplicate(r->drop_headers,
+							      1));
 		cJSON_AddNumberToObject(o, "skip", (double)r->skip);
 		cJSON_AddNumberToObject(o, "times_left", (double)r->times);
 		cJSON_AddItemToArray(arr, o);
@@ -298,6 +342,10 @@ bool faults_match(struct faults *f, const char *method, const char *path,
 		out->drop = r->drop;
 		out->malformed = r->malformed;
 		out->endless = r->endless;
+		out->lost_reply = r->lost_reply;
+		out->drop_headers = r->drop_headers
+					    ? cJSON_Duplicate(r->drop_headers, 1)
+					    : NULL;
 		hit = true;
 		break;
 	}
@@ -310,7 +358,9 @@ void fault_action_free(struct fault_action *a)
 	if (!a)
 		return;
 	cJSON_Delete(a->headers);
+	cJSON_Delete(a->drop_headers);
 	free(a->body);
 	a->headers = NULL;
+	a->drop_headers = NULL;
 	a->body = NULL;
 }

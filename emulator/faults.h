@@ -7,12 +7,22 @@
  *   method     "GET", ... (absent or "*": any)
  *   path       substring of the path, or a glob if it holds * ? or [
  *   route      counter name of the route ("list", "start", ...)
- *   status     answer this status instead of serving the request
- *   headers    {"Name": "value"} added to that answer
+ *   status     answer this status instead of serving the request (the
+ *              request is not carried out: nothing changes)
+ *   headers    {"Name": "value"}: each replaces the same-named header of
+ *              the answer (status's, or the real one when the request is
+ *              served) or is added to it
+ *   drop_headers ["Name", ...]: remove these headers (case-insensitive)
+ *              from the answer; applied before headers
  *   body       body of that answer (default: an ARM error body)
  *   delay_ms   wait this many ms first (at most 600000), then serve or
  *              apply the rest
- *   drop       true: close the connection without any answer
+ *   drop       true: close the connection without any answer (the
+ *              request is not carried out)
+ *   lost_reply true: serve the request fully (state changes, operations
+ *              start, counters count it), then close the connection
+ *              without sending a byte of the reply: a reply lost after
+ *              the request was carried out. Not with status, body, drop.
  *   malformed  true: truncate the body (of the real answer, or of status's)
  *   endless    true: a compute list that never ends (see below)
  *   skip       let this many matching requests through first (default 0)
@@ -20,6 +30,11 @@
  * The first rule that matches applies. path is matched against the path
  * alone, never the query, so a list's nextLink pages match what its first
  * page matches (route "list" counts every page).
+ *
+ * A status answer is a plain answer whatever the status: 307 with
+ * {"Location": URL} is a redirect that carries nothing out, and 400 with
+ * a body {"error":{"code":...,"message":...}} is a refusal Azure might
+ * give (e.g. a verb refused with a code of its own).
  *
  * An endless rule matches only GET W/computes (route "list"; any other
  * request passes it by) and answers, after the usual ARM checks
@@ -52,6 +67,8 @@ struct fault_action {
 	bool drop;
 	bool malformed;
 	bool endless;		/* empty list page, fresh nextLink */
+	bool lost_reply;	/* serve, then close without the reply */
+	cJSON *drop_headers;	/* array of names, or NULL */
 };
 
 struct faults *faults_new(void);

@@ -61,6 +61,20 @@ void reply_header(struct emu_reply *r, const char *name, const char *fmt, ...)
 	r->nheaders++;
 }
 
+void reply_remove_header(struct emu_reply *r, const char *name)
+{
+	for (int i = 0; i < r->nheaders; i++) {
+		if (strcasecmp(r->headers[i].name, name) != 0)
+			continue;
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+		r->nheaders--;
+		memmove(&r->headers[i], &r->headers[i + 1],
+			(size_t)(r->nheaders - i) * sizeof(r->headers[0]));
+		return;
+	}
+}
+
 const char *reply_get_header(const struct emu_reply *r, const char *name)
 {
 	for (int i = 0; i < r->nheaders; i++)

@@ -61,6 +61,9 @@ void reply_free(struct emu_reply *r);
 void reply_header(struct emu_reply *r, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Remove a header (case-insensitive name); nothing if it is not set. */
+void reply_remove_header(struct emu_reply *r, const char *name);
+
 /* The value of a header already set, or NULL. */
 const char *reply_get_header(const struct emu_reply *r, const char *name);
 

@@ -119,11 +119,16 @@ int server_listen(const char *addr, int port, int *bound, char *err,
 	return fd;
 }
 
-/* Add a fault rule's headers to its answer. */
+/*
+ * Edit an answer as a fault rule says: remove its drop_headers, then set
+ * its headers (each replaces a same-named one or is added).
+ */
 static void fault_headers(const struct fault_action *fa, struct emu_reply *r)
 {
 	const cJSON *h;
 
+	cJSON_ArrayForEach(h, fa->drop_headers)
+		reply_remove_header(r, h->valuestring);
 	cJSON_ArrayForEach(h, fa->headers) {
 		if (cJSON_IsString(h))
 			reply_header(r, h->string, "%s", h->valuestring);
@@ -154,7 +159,6 @@ static void fault_reply(const struct fault_action *fa, struct emu_reply *r)
 	} else {
 		reply_raw(r, fa->status, NULL, NULL, 0);
 	}
-	fault_headers(fa, r);
 }
 
 /* Cut a body in half so that it is no longer valid JSON. */
@@ -229,10 +233,13 @@ void server_handle(struct emu *e, const struct emu_request *rq,
 			fault_reply(&fa, r);
 		else
 			serve(e, &rt, rq, fa.endless, r);
-		if (fa.endless && !r->drop)
+		if (!r->drop)
 			fault_headers(&fa, r);
 		if (fa.malformed && !r->drop)
 			malform(r);
+		/* Carried out above; now the reply is lost on the way. */
+		if (fa.lost_reply)
+			r->drop = true;
 		fault_action_free(&fa);
 	} else {
 		serve(e, &rt, rq, false, r);

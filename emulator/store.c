@@ -498,6 +498,9 @@ static void begin_put(struct store *s, const char *name, const cJSON *body,
 				 ? rules[in->op->pub.verb].during : "");
 		return;
 	}
+	/* An overwrite keeps the name as first created (ARM's casing). */
+	if (in)
+		a.name = in->name;
 	a.seq = in ? (unsigned)in->seq : (unsigned)s->next_seq;
 	res = create_resource(&a, body, out->code, sizeof(out->code),
 			      out->message, sizeof(out->message));

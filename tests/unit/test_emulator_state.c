@@ -15,6 +15,7 @@
 
 #include "emulator/arm.h"
 #include "emulator/faults.h"
+#include "emulator/reply.h"
 #include "emulator/route.h"
 #include "emulator/seed.h"
 #include "emulator/shape.h"
@@ -323,6 +324,42 @@ static void test_faults(void **state)
 	faults_free(f);
 }
 
+/* lost_reply and drop_headers reach the action; a header is removed. */
+static void test_lost_reply_and_drop_headers(void **state)
+{
+	struct faults *f = faults_new();
+	struct fault_action a;
+	struct emu_reply r;
+	char err[128];
+	cJSON *rules = cJSON_Parse("[{\"route\":\"stop\",\"lost_reply\":"
+				   "true,\"drop_headers\":[\"location\"]}]");
+
+	(void)state;
+	assert_int_equal(faults_set(f, rules, err, sizeof(err)), 0);
+	assert_true(faults_match(f, "POST", "/x/stop", "stop", &a));
+	assert_true(a.lost_reply);
+	assert_int_equal(a.status, 0);
+	assert_int_equal(cJSON_GetArraySize(a.drop_headers), 1);
+	fault_action_free(&a);
+	cJSON_Delete(rules);
+	rules = cJSON_Parse("[{\"lost_reply\":true,\"status\":500}]");
+	assert_int_equal(faults_set(f, rules, err, sizeof(err)), -1);
+	cJSON_Delete(rules);
+	faults_free(f);
+
+	reply_init(&r);
+	reply_header(&r, "Location", "a");
+	reply_header(&r, "Retry-After", "0");
+	reply_header(&r, "Azure-AsyncOperation", "b");
+	reply_remove_header(&r, "LOCATION");
+	reply_remove_header(&r, "absent");
+	assert_int_equal(r.nheaders, 2);
+	assert_null(reply_get_header(&r, "Location"));
+	assert_string_equal(reply_get_header(&r, "Retry-After"), "0");
+	assert_string_equal(reply_get_header(&r, "azure-asyncoperation"), "b");
+	reply_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_skiptoken),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_faults),
+		cmocka_unit_test(test_lost_reply_and_drop_headers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
