@@ -334,6 +334,7 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 		goto out;
 	}
 out:
+	resp->lost_reply = ever_sent && resp->status != 0;
 	call_set_wake(owake, owarg); /* before m goes */
 	if (m)
 		curl_multi_cleanup(m);

@@ -60,6 +60,8 @@ struct az_http_resp {
 	char *location;       /* Location header, or NULL */
 	char *async_op;       /* Azure-AsyncOperation header, or NULL */
 	long retry_after_ms;  /* from Retry-After & co, -1 when absent */
+	bool lost_reply;      /* an earlier attempt of this call left and no
+				 answer came back: Azure may have acted on it */
 };
 
 struct az_http_counters {
@@ -105,17 +107,18 @@ long az_retry_after_ms(const char *retry_after, const char *ra_ms,
 		       const char *x_ms_ra_ms, time_t now);
 
 /*
- * Whether a reply with @status to @method is retried (azure-core
- * RetryPolicy.is_retry): never below 400; always when it carries a
- * Retry-After; else on 408, 429, 500, 502, 503, 504, except that POST and
- * PATCH are retried only on 500, 503 and 504.
+ * Whether a reply with @status to @method is retried: 408 and 429 (not
+ * processed, [THR]) always; 500, 502, 503 and 504 for GET, HEAD and
+ * DELETE only (a POST, PATCH or PUT that reached Azure is not sent
+ * twice); never anything else, whatever Retry-After says
+ * (@has_retry_after is ignored: a 409 refusal is final).
  */
 bool az_retry_status(const char *method, long status, bool has_retry_after);
 
 /*
  * Whether a transport failure is retried: every method when the request
- * never left (resolve, connect); only idempotent methods (not POST,
- * PATCH) once it may have reached the server.
+ * never left (resolve, connect); only GET, HEAD and DELETE once it may
+ * have reached the server.
  */
 bool az_retry_transport(const char *method, CURLcode code, bool sent);
 

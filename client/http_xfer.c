@@ -127,12 +127,13 @@ enum az_err az_http_setup_easy(struct az_http *h, CURL *c,
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	/*
 	 * libcurl silently sends a request again when a reused connection
-	 * turns out dead before any reply: fine for GET, not for a POST
-	 * (start, stop...) that the server may have acted on. Those go on a
-	 * connection of their own; az_retry_transport() decides alone.
+	 * turns out dead before any reply: fine for GET, not for a write
+	 * (start, stop, create, delete) that the server may have acted on.
+	 * Writes go on a connection of their own, so only
+	 * az_retry_transport() decides whether one is sent again.
 	 */
-	if (strcasecmp(r->method, "POST") == 0 ||
-	    strcasecmp(r->method, "PATCH") == 0)
+	if (strcasecmp(r->method, "GET") != 0 &&
+	    strcasecmp(r->method, "HEAD") != 0)
 		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);

@@ -281,7 +281,21 @@ static enum az_err operate(struct az_client *c, const char *op,
 		return az_fail(err, AZ_ERR_NOMEM, 0, NULL);
 	}
 	e = az_client_send(c, method, url, body, &resp, err);
-	if (e == AZ_OK) {
+	if (e == AZ_OK && (resp.status < 200 || resp.status > 299)) {
+		/* a redirect is not acceptance: nothing was done */
+		e = az_fail(err, AZ_ERR_PROTOCOL, resp.status, "Azure answered "
+			    "%s %s with HTTP %ld, not an acceptance: nothing "
+			    "was done", op, name, resp.status);
+		log_warn("%s", err ? err->message : "not accepted");
+	} else if (e == AZ_ERR_NOT_FOUND && resp.lost_reply &&
+		   strcmp(method, "DELETE") == 0) {
+		/* our first DELETE did it; its reply was lost on the way */
+		lro_init(lro);
+		snprintf(lro->op, sizeof(lro->op), "%s", op);
+		e = AZ_OK;
+		log_info("%s %s: gone (the reply to an earlier attempt was "
+			 "lost)", op, name);
+	} else if (e == AZ_OK) {
 		e = az_lro_setup(lro, op, method, &resp, res_url, err);
 		log_info("%s %s: accepted (HTTP %ld)", op, name, resp.status);
 	} else if (e == AZ_ERR_CANCELED) {

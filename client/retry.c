@@ -3,7 +3,11 @@
  * The retry policy and failure mapping of http.c as pure functions:
  * Retry-After parsing, which replies and transport failures are retried,
  * backoff, and HTTP status / curl code / ARM error body to az_error.
- * Follows azure-core's RetryPolicy (AZURE-API.md section 8).
+ * Follows azure-core's RetryPolicy (AZURE-API.md section 8) for reads,
+ * but sends a write at most once: POST, PATCH and PUT are retried only
+ * when Azure provably did not process them (no connection, 408, 429),
+ * never after a 5xx or a lost reply; a 4xx refusal is never retried,
+ * Retry-After or not.
  */
 #include "client/http.h"
 
@@ -92,29 +96,32 @@ static bool method_is(const char *method, const char *m)
 	return method && strcasecmp(method, m) == 0;
 }
 
+/*
+ * A method whose repetition Azure would not take as the same request:
+ * POST (start, stop, restart, resize), PATCH, and PUT (a compute
+ * instance's PUT creates it; a second one is refused, not ignored).
+ */
 static bool unsafe_method(const char *method)
 {
-	return method_is(method, "POST") || method_is(method, "PATCH");
+	return method_is(method, "POST") || method_is(method, "PATCH") ||
+	       method_is(method, "PUT");
 }
 
 bool az_retry_status(const char *method, long status, bool has_retry_after)
 {
-	if (status < 400)
-		return false;
-	if (has_retry_after)
-		return true;
-	if (unsafe_method(method))
-		return status == 500 || status == 503 || status == 504;
+	(void)has_retry_after; /* a refusal's Retry-After is no reason */
 	switch (status) {
-	case 408:
-	case 429:
+	case 408: /* the server never took the whole request */
+	case 429: /* throttled: "not processed" [THR] */
+		return true;
 	case 500:
 	case 502:
 	case 503:
 	case 504:
-		return true;
+		/* it reached Azure, which may have acted: not twice */
+		return !unsafe_method(method);
 	default:
-		return false;
+		return false; /* 4xx refusals, and anything below 400 */
 	}
 }
 

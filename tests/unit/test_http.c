@@ -59,29 +59,33 @@ static void test_retry_after_parse(void **state)
 static void test_retry_status(void **state)
 {
 	static const long retried[] = { 408, 429, 500, 502, 503, 504 };
-	static const long not_retried[] = { 200, 202, 204, 301, 400, 401,
-					    403, 404, 409, 412, 501, 505 };
-	size_t i;
+	static const long not_retried[] = { 200, 202, 204, 301, 307, 400,
+					    401, 403, 404, 409, 412, 501,
+					    505 };
+	static const char *const writes[] = { "POST", "PUT", "PATCH" };
+	size_t i, j;
 
 	(void)state;
+	/* reads and DELETE (idempotent): 408, 429 and 5xx */
 	for (i = 0; i < sizeof(retried) / sizeof(retried[0]); i++) {
 		assert_true(az_retry_status("GET", retried[i], false));
-		assert_true(az_retry_status("PUT", retried[i], false));
 		assert_true(az_retry_status("DELETE", retried[i], false));
 	}
 	for (i = 0; i < sizeof(not_retried) / sizeof(not_retried[0]); i++)
 		assert_false(az_retry_status("GET", not_retried[i], false));
-	/* POST and PATCH: only 500, 503, 504 */
-	assert_true(az_retry_status("POST", 500, false));
-	assert_true(az_retry_status("POST", 503, false));
-	assert_true(az_retry_status("PATCH", 504, false));
-	assert_false(az_retry_status("POST", 502, false));
-	assert_false(az_retry_status("POST", 429, false));
-	assert_false(az_retry_status("POST", 408, false));
-	/* any >= 400 with Retry-After, any method */
-	assert_true(az_retry_status("POST", 429, true));
-	assert_true(az_retry_status("GET", 409, true));
-	assert_true(az_retry_status("POST", 400, true));
+	/* writes: only what Azure did not process (408, 429) */
+	for (j = 0; j < sizeof(writes) / sizeof(writes[0]); j++) {
+		assert_true(az_retry_status(writes[j], 408, false));
+		assert_true(az_retry_status(writes[j], 429, false));
+		assert_false(az_retry_status(writes[j], 500, false));
+		assert_false(az_retry_status(writes[j], 502, false));
+		assert_false(az_retry_status(writes[j], 503, false));
+		assert_false(az_retry_status(writes[j], 504, true));
+	}
+	/* a refusal stays one, Retry-After or not */
+	assert_false(az_retry_status("GET", 409, true));
+	assert_false(az_retry_status("POST", 409, true));
+	assert_false(az_retry_status("POST", 400, true));
 	assert_false(az_retry_status("GET", 202, true));
 	assert_false(az_retry_status("GET", 200, true));
 }
@@ -98,6 +102,8 @@ static void test_retry_transport(void **state)
 				       true));
 	assert_false(az_retry_transport("POST", CURLE_GOT_NOTHING, true));
 	assert_false(az_retry_transport("PATCH", CURLE_RECV_ERROR, true));
+	assert_false(az_retry_transport("PUT", CURLE_GOT_NOTHING, true));
+	assert_true(az_retry_transport("PUT", CURLE_COULDNT_CONNECT, false));
 	assert_true(az_retry_transport("POST", CURLE_OPERATION_TIMEDOUT,
 				       false));
 	assert_false(az_retry_transport("GET", CURLE_PEER_FAILED_VERIFICATION,
@@ -387,7 +393,7 @@ static void test_retries(void **state)
 	assert_int_equal(srv.n_seen, 4);
 	assert_string_equal(err.message, "slow down");
 
-	/* a 400 is not retried; a 409 with Retry-After is */
+	/* a 400 is not retried; nor a 409, even with Retry-After */
 	script_reset();
 	script(400, NULL, "{}");
 	assert_int_equal(az_get_compute(c, "ci-a", &comp, &err),
@@ -396,9 +402,9 @@ static void test_retries(void **state)
 	script_reset();
 	script(409, "Retry-After: 0\r\n", "{}");
 	script(200, NULL, CI_BODY);
-	assert_int_equal(az_get_compute(c, "ci-a", &comp, &err), AZ_OK);
-	az_compute_free(&comp);
-	assert_int_equal(srv.n_seen, 2);
+	assert_int_equal(az_get_compute(c, "ci-a", &comp, &err),
+			 AZ_ERR_CONFLICT);
+	assert_int_equal(srv.n_seen, 1);
 
 	/* a dropped connection is retried for GET */
 	script_reset();
@@ -593,7 +599,7 @@ static void test_workspace_identity(void **state)
 	az_client_free(c);
 }
 
-static void test_post_not_retried_on_502(void **state)
+static void test_post_sent_once(void **state)
 {
 	struct az_http_opts o = { .max_retries = 3 };
 	struct az_http_req r = { .method = "POST", .max_retries = -1 };
@@ -612,8 +618,16 @@ static void test_post_not_retried_on_502(void **state)
 	az_http_resp_free(&resp);
 	assert_int_equal(srv.n_seen, 1);
 
+	/* a 503 reached Azure too: sent once */
 	script_reset();
 	script(503, NULL, "{}");
+	assert_int_equal(az_http_send(h, &r, &resp, &err), AZ_ERR_SERVER);
+	az_http_resp_free(&resp);
+	assert_int_equal(srv.n_seen, 1);
+
+	/* a 429 was not processed: sent again */
+	script_reset();
+	script(429, "Retry-After: 0\r\n", "{}");
 	script(202, "Location: http://127.0.0.1/op\r\n"
 		    "Azure-AsyncOperation: http://127.0.0.1/aop?sig=1\r\n"
 		    "Retry-After: 7\r\n", NULL);
@@ -657,7 +671,7 @@ int main(void)
 		cmocka_unit_test(test_list_guards),
 		cmocka_unit_test(test_timeout_and_unreachable),
 		cmocka_unit_test(test_workspace_identity),
-		cmocka_unit_test(test_post_not_retried_on_502),
+		cmocka_unit_test(test_post_sent_once),
 	};
 	int rc;
 

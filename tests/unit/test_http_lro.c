@@ -390,6 +390,69 @@ static void test_create_and_delete(void **state)
 	az_client_free(c);
 }
 
+/* Writes go out once; what a lost reply or a redirect means. */
+static void test_writes_at_most_once(void **state)
+{
+	struct az_client *c = new_client(3, 5000);
+	struct az_error err;
+	struct az_lro lro;
+
+	(void)state;
+	/* a stop whose connection drops: not sent again */
+	script_reset();
+	script_mode(1);
+	script(202, "Location: http://127.0.0.1/op\r\n", NULL);
+	assert_int_equal(az_stop(c, "ci-a", &lro, &err), AZ_ERR_UNREACHABLE);
+	assert_true(err.maybe_done);
+	assert_int_equal(seen_count(), 1);
+	az_lro_free(&lro);
+
+	/* a create likewise: PUT is not repeated after it left */
+	script_reset();
+	script_mode(1);
+	script(201, NULL, "{}");
+	{
+		struct az_create_params p = { .vm_size = "Standard_DS3_v2",
+					      .location = "eastus" };
+
+		assert_int_equal(az_create(c, "ci-new", &p, &lro, &err),
+				 AZ_ERR_UNREACHABLE);
+	}
+	assert_int_equal(seen_count(), 1);
+	az_lro_free(&lro);
+
+	/* a 500 to a stop reached Azure: once */
+	script_reset();
+	script(500, NULL, "{}");
+	script(202, NULL, NULL);
+	assert_int_equal(az_stop(c, "ci-a", &lro, &err), AZ_ERR_SERVER);
+	assert_int_equal(seen_count(), 1);
+	az_lro_free(&lro);
+
+	/* a delete is safe to repeat; its 404 then means our first did it */
+	script_reset();
+	script_mode(1);
+	script(404, NULL, "{\"error\":{\"code\":\"NotFound\"}}");
+	assert_int_equal(az_delete(c, "ci-a", &lro, &err), AZ_OK);
+	assert_int_equal(lro.kind, AZ_LRO_NONE);
+	assert_int_equal(seen_count(), 2);
+	az_lro_free(&lro);
+	/* but a plain 404 is still "no such instance" */
+	script_reset();
+	script(404, NULL, "{\"error\":{\"code\":\"NotFound\"}}");
+	assert_int_equal(az_delete(c, "ci-a", &lro, &err), AZ_ERR_NOT_FOUND);
+	az_lro_free(&lro);
+
+	/* a redirect is not acceptance */
+	script_reset();
+	script(307, "Location: http://127.0.0.1/elsewhere\r\n", NULL);
+	assert_int_equal(az_stop(c, "ci-a", &lro, &err), AZ_ERR_PROTOCOL);
+	assert_non_null(strstr(err.message, "not an acceptance"));
+	assert_int_equal(seen_count(), 1);
+	az_lro_free(&lro);
+	az_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
@@ -404,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_lro_location_flow),
 		cmocka_unit_test(test_lro_async_flow),
 		cmocka_unit_test(test_create_and_delete),
+		cmocka_unit_test(test_writes_at_most_once),
 	};
 	int rc;
 
