@@ -321,8 +321,8 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 				    "interrupted", r->method, url_log);
 			goto out;
 		}
-		az_http_error_from_body(status, resp->body, resp->len, err);
-		e = az_http_status_err(status);
+		e = az_http_error_from_body(status, resp->body, resp->len,
+					    err);
 		if (r->quiet || status == 404)
 			log_debug("%s %s: HTTP %ld %s: %s", r->method, url_log,
 				  status, err ? err->arm_code : "",

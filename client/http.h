@@ -144,13 +144,25 @@ enum az_err az_http_status_err(long status);
 enum az_err az_curl_err(CURLcode code);
 
 /*
- * Fill @err for a failed reply: code from @status, arm_code and message
- * from an ARM error body ({"error": {"code", "message"}}) or an OAuth one
- * ({"error": "...", "error_description": "..."}); any other body gives a
- * generic message. Never fails on hostile input.
+ * The error of a refusal: az_http_status_err(), except that a 400 whose
+ * ARM code or message says the instance's present state or condition
+ * forbids it ("StartComputeInstanceOnlyAllowedInStoppedState", "... is
+ * not allowed when ComputeInstance disk is full": AZURE-API.md section
+ * 6) is AZ_ERR_CONFLICT, as a 409 is: a valid request refused for now,
+ * not a malformed one. Either string may be NULL.
  */
-void az_http_error_from_body(long status, const char *body, size_t len,
-			     struct az_error *err);
+enum az_err az_http_refusal_err(long status, const char *arm_code,
+				const char *message);
+
+/*
+ * Fill @err (may be NULL) for a failed reply and return its code
+ * (az_http_refusal_err()): arm_code and message from an ARM error body
+ * ({"error": {"code", "message"}}) or an OAuth one ({"error": "...",
+ * "error_description": "..."}); any other body gives a generic message.
+ * Never fails on hostile input.
+ */
+enum az_err az_http_error_from_body(long status, const char *body,
+				    size_t len, struct az_error *err);
 
 /* ---- URLs (url.c), pure ---- */
 

@@ -234,18 +234,46 @@ enum az_err az_curl_err(CURLcode code)
 	}
 }
 
-void az_http_error_from_body(long status, const char *body, size_t len,
-			     struct az_error *err)
+/* Azure's words for "not in the present state/condition" (case-blind). */
+static bool says_not_now(const char *s)
+{
+	static const char *const words[] = {
+		"onlyallowedin", "notallowed", "not allowed", "only allowed",
+		"invalidstate", "in progress", "inprogress",
+	};
+	char low[600];
+	size_t i;
+
+	if (!s)
+		return false;
+	for (i = 0; s[i] && i < sizeof(low) - 1; i++)
+		low[i] = (char)tolower((unsigned char)s[i]);
+	low[i] = '\0';
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(low, words[i]))
+			return true;
+	return false;
+}
+
+enum az_err az_http_refusal_err(long status, const char *arm_code,
+				const char *message)
+{
+	enum az_err e = az_http_status_err(status);
+
+	if (status == 400 && (says_not_now(arm_code) || says_not_now(message)))
+		return AZ_ERR_CONFLICT;
+	return e;
+}
+
+enum az_err az_http_error_from_body(long status, const char *body,
+				    size_t len, struct az_error *err)
 {
 	const char *code = NULL, *msg = NULL;
 	cJSON *doc = NULL;
+	enum az_err e;
 
-	az_fail(err, az_http_status_err(status), status, "HTTP %ld (%s)",
-		status, az_strerror(az_http_status_err(status)));
-	if (!err || !body || !len)
-		return;
-	doc = cJSON_ParseWithLength(body, len);
-	if (doc) {
+	if (body && len) {
+		doc = cJSON_ParseWithLength(body, len);
 		if (js_object(doc, "error")) {
 			code = js_str(doc, "error.code");
 			msg = js_str(doc, "error.message");
@@ -253,18 +281,21 @@ void az_http_error_from_body(long status, const char *body, size_t len,
 			/* OAuth token endpoints */
 			code = js_str(doc, "error");
 			msg = js_str(doc, "error_description");
-		} else {
+		} else if (doc) {
 			/* some services drop the envelope */
 			code = js_str(doc, "code");
 			msg = js_str(doc, "message");
 		}
 	}
-	if (code && *code)
+	e = az_http_refusal_err(status, code, msg);
+	az_fail(err, e, status, "HTTP %ld (%s)", status, az_strerror(e));
+	if (err && code && *code)
 		az_copy_clean(err->arm_code, sizeof(err->arm_code), code);
-	if (msg && *msg)
+	if (err && msg && *msg)
 		az_copy_clean(err->message, sizeof(err->message), msg);
-	else if (code && *code)
+	else if (err && code && *code)
 		snprintf(err->message, sizeof(err->message), "HTTP %ld: %s",
 			 status, err->arm_code);
 	cJSON_Delete(doc);
+	return e;
 }

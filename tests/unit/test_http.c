@@ -210,6 +210,23 @@ static void test_error_body(void **state)
 	assert_int_equal(strlen(e.arm_code), sizeof(e.arm_code) - 1);
 	assert_int_equal(strlen(e.message), sizeof(e.message) - 1);
 	az_http_error_from_body(404, NULL, 0, NULL);
+
+	/* a 400 refusing a valid verb for the present condition: CONFLICT */
+	b = "{\"error\":{\"code\":\"UserError\",\"message\":\"StopCompute "
+	    "is not allowed when ComputeInstance disk is full\"}}";
+	assert_int_equal(az_http_error_from_body(400, b, strlen(b), &e),
+			 AZ_ERR_CONFLICT);
+	assert_int_equal(e.code, AZ_ERR_CONFLICT);
+	assert_int_equal(e.http_status, 400);
+	b = "{\"error\":{\"code\":\"StartComputeInstanceOnlyAllowedInStopped"
+	    "State\",\"message\":\"x\"}}";
+	assert_int_equal(az_http_error_from_body(400, b, strlen(b), NULL),
+			 AZ_ERR_CONFLICT);
+	/* a malformed request stays one */
+	b = "{\"error\":{\"code\":\"InvalidRequestContent\",\"message\":"
+	    "\"The request content was invalid\"}}";
+	assert_int_equal(az_http_error_from_body(400, b, strlen(b), &e),
+			 AZ_ERR_BAD_REQUEST);
 }
 
 static void test_urls(void **state)
