@@ -226,10 +226,14 @@ static void land(struct cache *c, struct cache_flight *f,
 		 const struct az_error *ferr, double now)
 {
 	bool current = c->gen == f->gen;
+	struct timespec wall;
 
 	c->stats.refreshing = false;
 	if (rc == AZ_OK) {
 		cache_overlay_locked(c, &l);
+		/* change times from the listing it replaces (st_mtime) */
+		cache_wall(c, &wall);
+		cache_listing_carry(l, c->cur, &wall);
 		f->answer = l;
 		f->rc = AZ_OK;
 		c->stats.list_fetches++;

@@ -66,6 +66,8 @@ struct cache_backend {
 			   struct az_error *err);
 	/* monotonic seconds; NULL: CLOCK_MONOTONIC */
 	double (*now)(void *ctx);
+	/* the wall clock, for change times; NULL: CLOCK_REALTIME */
+	void (*wall)(void *ctx, struct timespec *out);
 	void *ctx;
 
 	/*
@@ -154,6 +156,24 @@ long cache_listing_find(const struct cache_listing *l, const char *name);
 /* Monotonic time the listing arrived (backend clock), in seconds. */
 double cache_listing_time(const struct cache_listing *l);
 void cache_listing_put(struct cache_listing *l); /* accepts NULL */
+
+/*
+ * Change times, wall clock, for st_mtime. An instance's is when what its
+ * files show last changed: a refresh or a re-read that brings the same
+ * content keeps it, one that brings other content sets it to the time
+ * the cache installed it. When first seen (the first listing, a new
+ * instance, after cache_drop()) it is the instance's
+ * lastOperation.operationTime, else its createdOn, else the time it was
+ * installed (never a time in the future).
+ * @comp: from cache_listing_at() or cache_get() (alive while its listing
+ * is held).
+ */
+struct timespec cache_compute_changed(const struct az_compute *comp);
+/*
+ * When an instance last appeared in or left the listings (the first
+ * listing: when it arrived). A refresh bringing the same names keeps it.
+ */
+struct timespec cache_listing_set_changed(const struct cache_listing *l);
 
 /* Forget everything (SIGHUP): the next question waits for a fetch. */
 void cache_drop(struct cache *c);

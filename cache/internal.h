@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "cache/cache.h"
 #include "client/compute.h"
@@ -26,11 +27,18 @@
 struct cache_item {
 	atomic_uint refs;
 	struct az_compute comp; /* immutable once built */
+	struct timespec changed; /* wall clock: when what its files show
+				    last changed; set once, under c->lock,
+				    before anyone else sees the item
+				    (cache_item_carry), immutable after */
 };
 
 struct cache_listing {
 	atomic_uint refs;
 	double time;              /* backend clock when its list fetch began */
+	struct timespec set_changed; /* wall clock: when an instance last
+					appeared or went; set like
+					cache_item.changed */
 	size_t n;
 	struct cache_item **items; /* sorted by name, case-insensitively */
 };
@@ -62,6 +70,8 @@ struct cache_oprec {
 	char time[32];     /* wall clock at acceptance, "...T...Z" (UTC) */
 	char *error;       /* "CODE: message\n" when it failed, else NULL */
 };
+
+#define CACHE_GIVE_UP (30 * 60.0) /* seconds an operation is tracked */
 
 /* An operation the tracker polls. */
 struct cache_op {
@@ -202,11 +212,43 @@ struct cache_listing *cache_listing_build(struct az_compute *v, size_t n,
 /*
  * Copy on write: a new listing equal to @l (which may be NULL: empty)
  * but with @name replaced by @it (a new reference is taken), added if
- * absent, or removed when @it is NULL. Keeps @l's time. NULL: OOM.
+ * absent, or removed when @it is NULL. Keeps @l's time and set_changed
+ * (the caller moves the latter when the set changed). NULL: OOM.
  */
 struct cache_listing *cache_listing_with(const struct cache_listing *l,
 					 const char *name,
 					 struct cache_item *it);
+
+/*
+ * Change times (listing.c). An item's change time is carried from the
+ * item of the same name it replaces when both show the same bytes in
+ * every file (cache_compute_same), else it is @now; an item seen for the
+ * first time takes its lastOperation.operationTime, else its createdOn,
+ * else @now (never later than @now).
+ */
+
+/* The wall clock (the backend's, else CLOCK_REALTIME). */
+void cache_wall(const struct cache *c, struct timespec *out);
+
+/* true when @a and @b show the same bytes in every instance file. */
+bool cache_compute_same(const struct az_compute *a,
+			const struct az_compute *b);
+
+/*
+ * Set the change time of @it (nobody else sees it yet) from @old, the
+ * item it replaces (NULL: first sight).
+ */
+void cache_item_carry(struct cache_item *it, const struct cache_item *old,
+		      const struct timespec *now);
+
+/*
+ * Called with c->lock held, on @l that nobody else sees yet, before it
+ * replaces @old (NULL: none): carry every item's change time and the
+ * set's from @old (see above); the set changed when the names differ.
+ */
+void cache_listing_carry(struct cache_listing *l,
+			 const struct cache_listing *old,
+			 const struct timespec *now);
 
 /* Another reference to @l (not NULL). */
 struct cache_listing *cache_listing_ref(struct cache_listing *l);

@@ -5,13 +5,20 @@
  * it is built, and the counts are atomic. The last cache_listing_put()
  * frees the listing and drops its item references; an item shared with a
  * newer listing lives on until that one goes too.
+ *
+ * Change times (what st_mtime shows) are carried here from the item a
+ * new one replaces: the caller (land(), cache_reread()) holds c->lock,
+ * where the old listing is at hand, and the new item or listing is not
+ * yet seen by anyone, so writing its time is still part of building it.
  */
 #include "cache/cache.h"
 #include "cache/internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "util/log.h"
 
@@ -159,6 +166,8 @@ struct cache_listing *cache_listing_with(const struct cache_listing *l,
 
 	if (!nl)
 		return NULL;
+	if (l)
+		nl->set_changed = l->set_changed;
 	for (i = 0; i < pos; i++)
 		nl->items[nl->n++] = item_ref(l->items[i]);
 	if (it)
@@ -194,4 +203,197 @@ long cache_listing_find(const struct cache_listing *l, const char *name)
 double cache_listing_time(const struct cache_listing *l)
 {
 	return l ? l->time : 0;
+}
+
+/* ---- change times ---- */
+
+void cache_wall(const struct cache *c, struct timespec *out)
+{
+	if (c->be.wall)
+		c->be.wall(c->be.ctx, out);
+	else
+		clock_gettime(CLOCK_REALTIME, out);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * Every field, since every one shows in some file: the value files,
+ * ssh, operation, errors (with the records applied), apps/ and info.json
+ * (Azure's JSON as received: its only times, createdOn, modifiedOn and
+ * systemData, move when the resource does, so it is stable across
+ * refreshes that change nothing).
+ */
+bool cache_compute_same(const struct az_compute *a,
+			const struct az_compute *b)
+{
+	const size_t strs[] = {
+		offsetof(struct az_compute, name),
+		offsetof(struct az_compute, id),
+		offsetof(struct az_compute, location),
+		offsetof(struct az_compute, compute_type),
+		offsetof(struct az_compute, provisioning_state),
+		offsetof(struct az_compute, created_on),
+		offsetof(struct az_compute, state),
+		offsetof(struct az_compute, vm_size),
+		offsetof(struct az_compute, public_ip),
+		offsetof(struct az_compute, private_ip),
+		offsetof(struct az_compute, created_by),
+		offsetof(struct az_compute, created_by_oid),
+		offsetof(struct az_compute, assigned_oid),
+		offsetof(struct az_compute, assigned_tid),
+		offsetof(struct az_compute, ssh_user),
+		offsetof(struct az_compute, op_name),
+		offsetof(struct az_compute, op_status),
+		offsetof(struct az_compute, op_time),
+		offsetof(struct az_compute, errors),
+		offsetof(struct az_compute, json),
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		const char *x = *(char *const *)((const char *)a + strs[i]);
+		const char *y = *(char *const *)((const char *)b + strs[i]);
+
+		if (!same_str(x, y))
+			return false;
+	}
+	if (a->ssh_enabled != b->ssh_enabled || a->ssh_port != b->ssh_port ||
+	    a->n_apps != b->n_apps)
+		return false;
+	for (i = 0; i < a->n_apps; i++)
+		if (!same_str(a->apps[i].name, b->apps[i].name) ||
+		    !same_str(a->apps[i].url, b->apps[i].url))
+			return false;
+	return true;
+}
+
+/* @n decimal digits at *s into *v; advances *s. */
+static bool digits(const char **s, int n, int *v)
+{
+	*v = 0;
+	for (; n > 0; n--, (*s)++) {
+		if (**s < '0' || **s > '9')
+			return false;
+		*v = *v * 10 + (**s - '0');
+	}
+	return true;
+}
+
+/*
+ * Azure's times: "2024-05-01T10:00:00.1234567Z", "...+00:00", "...-0700",
+ * or with no zone (UTC). false for anything else.
+ */
+static bool parse_iso(const char *s, struct timespec *out)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	long ns = 0, scale = 100000000;
+	time_t t;
+
+	if (!s || !digits(&s, 4, &y) || *s++ != '-' || !digits(&s, 2, &mo) ||
+	    *s++ != '-' || !digits(&s, 2, &d) ||
+	    (*s != 'T' && *s != 't' && *s != ' ') || !*s++ ||
+	    !digits(&s, 2, &h) || *s++ != ':' || !digits(&s, 2, &mi) ||
+	    *s++ != ':' || !digits(&s, 2, &sec))
+		return false;
+	if (*s == '.' || *s == ',') {
+		if (s[1] < '0' || s[1] > '9')
+			return false;
+		for (s++; *s >= '0' && *s <= '9'; s++) {
+			ns += (*s - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		sign = *s++ == '-' ? -1 : 1;
+		if (!digits(&s, 2, &oh))
+			return false;
+		if (*s == ':')
+			s++;
+		if (*s && !digits(&s, 2, &om))
+			return false;
+	}
+	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60 || oh > 23 || om > 59)
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return false;
+	out->tv_sec = t - sign * (oh * 3600 + om * 60);
+	out->tv_nsec = ns;
+	return true;
+}
+
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+void cache_item_carry(struct cache_item *it, const struct cache_item *old,
+		      const struct timespec *now)
+{
+	struct timespec t;
+
+	if (old) {
+		it->changed = cache_compute_same(&it->comp, &old->comp) ?
+				      old->changed : *now;
+		return;
+	}
+	/* first sight: the last time Azure says it changed */
+	if (!parse_iso(it->comp.op_time, &t) &&
+	    !parse_iso(it->comp.created_on, &t))
+		t = *now;
+	it->changed = ts_before(now, &t) ? *now : t; /* not in the future */
+}
+
+void cache_listing_carry(struct cache_listing *l,
+			 const struct cache_listing *old,
+			 const struct timespec *now)
+{
+	bool same_set = old && old->n == l->n;
+	size_t i;
+	long at;
+
+	for (i = 0; i < l->n; i++) {
+		at = listing_search(old, item_name(l->items[i]));
+		if (at < 0 || strcmp(item_name(l->items[i]),
+				     item_name(old->items[at])))
+			same_set = false; /* new, or its name's case changed */
+		if (at >= 0 && old->items[at] == l->items[i])
+			continue; /* shared: its time is already set */
+		cache_item_carry(l->items[i], at >= 0 ? old->items[at] : NULL,
+				 now);
+	}
+	l->set_changed = same_set ? old->set_changed : *now;
+}
+
+struct timespec cache_compute_changed(const struct az_compute *comp)
+{
+	const struct cache_item *it = (const struct cache_item *)
+		((const char *)comp - offsetof(struct cache_item, comp));
+
+	return it->changed;
+}
+
+struct timespec cache_listing_set_changed(const struct cache_listing *l)
+{
+	struct timespec zero = { 0, 0 };
+
+	return l ? l->set_changed : zero;
 }

@@ -248,6 +248,7 @@ void cache_reread(struct cache *c, const char *name)
 	struct cache_item *it = NULL;
 	struct az_compute comp;
 	struct az_error err;
+	struct timespec wall;
 	enum az_err rc;
 	const char *ename = name;
 	bool had, present;
@@ -292,13 +293,19 @@ void cache_reread(struct cache *c, const char *name)
 		overlay(&comp, r);
 	if (present)
 		it = cache_item_new(&comp);
-	if (it)
+	cache_wall(c, &wall);
+	if (it) {
 		ename = it->comp.name; /* as Azure spells it */
+		/* its change time, from the item it replaces (st_mtime) */
+		cache_item_carry(it, had ? c->cur->items[at] : NULL, &wall);
+	}
 	if (gen != c->gen || !c->cur || (present && !it)) {
 		/* Another change came in between, or no listing: refetch. */
 		c->cur_stale = true;
 	} else {
 		nl = cache_listing_with(c->cur, name, it);
+		if (nl && had != present)
+			nl->set_changed = wall; /* an instance came or went */
 		if (nl) {
 			old = c->cur;
 			c->cur = nl;

@@ -33,7 +33,7 @@ static struct cfs *cfs_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-/* Wall-clock time of a listing, for st_mtime. */
+/* Wall-clock time a listing arrived (st_mtime uses change times now). */
 time_t cfs_listing_wall(const struct cache_listing *l)
 {
 	struct timespec now;
@@ -46,14 +46,27 @@ time_t cfs_listing_wall(const struct cache_listing *l)
 	return time(NULL) - (time_t)age;
 }
 
+/*
+ * Times: an instance's directory and files carry its change time (when
+ * what they show last changed, cache_compute_changed()), the root and
+ * .mine/ the time an instance last came or went, the dot-files the mount
+ * time. atime is mtime: reading changes nothing.
+ */
 static void fill_common(struct cfs *fs, struct stat *st, fuse_ino_t ino,
-			time_t t)
+			struct timespec t)
 {
 	st->st_ino = ino;
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;
 	st->st_blksize = 4096;
-	st->st_atime = st->st_mtime = st->st_ctime = t;
+	st->st_atim = st->st_mtim = st->st_ctim = t;
+}
+
+static struct timespec wall(time_t t)
+{
+	struct timespec ts = { .tv_sec = t, .tv_nsec = 0 };
+
+	return ts;
 }
 
 static void fill_dir(struct stat *st, mode_t perm, nlink_t links)
@@ -72,12 +85,13 @@ static void fill_file(struct stat *st, mode_t perm, size_t size)
 
 /* Attributes of instance file @file of @c. Returns 0 or -errno. */
 static int stat_instance(struct cfs *fs, uint32_t slot, int file,
-			 const struct az_compute *c, time_t t, struct stat *st)
+			 const struct az_compute *c, struct stat *st)
 {
 	struct buf b = BUF_INIT;
 
 	memset(st, 0, sizeof(*st));
-	fill_common(fs, st, cfs_ino_instance(slot, file), t);
+	fill_common(fs, st, cfs_ino_instance(slot, file),
+		    cache_compute_changed(c));
 	if (file == CFS_DIR) {
 		fill_dir(st, cfs_file_perm(file), 3);
 		return 0;
@@ -108,12 +122,18 @@ static int stat_special(struct cfs *fs, int special, struct stat *st)
 	struct buf b = BUF_INIT;
 
 	memset(st, 0, sizeof(*st));
-	fill_common(fs, st, (fuse_ino_t)special, fs->mount_time);
+	fill_common(fs, st, (fuse_ino_t)special, wall(fs->mount_time));
 	if (cfs_render_special(fs, special, &b) < 0)
 		return -ENOENT;
 	fill_file(st, cfs_special_perm(special), b.len);
 	buf_free(&b);
 	return 0;
+}
+
+/* When the set of instances last changed (the mount time: no listing). */
+static struct timespec set_time(struct cfs *fs, struct cache_listing *l)
+{
+	return l ? cache_listing_set_changed(l) : wall(fs->mount_time);
 }
 
 /*
@@ -125,16 +145,20 @@ static void stat_root(struct cfs *fs, struct stat *st)
 	struct cache_listing *l = cache_peek(fs->cache);
 
 	memset(st, 0, sizeof(*st));
-	fill_common(fs, st, FUSE_ROOT_ID, fs->mount_time);
+	fill_common(fs, st, FUSE_ROOT_ID, set_time(fs, l));
 	fill_dir(st, 0755, 3 + (l ? cache_listing_count(l) : 0));
 	cache_listing_put(l);
 }
 
+/* .mine/ changes as the root does (its links come and go with them). */
 static void stat_mine(struct cfs *fs, struct stat *st)
 {
+	struct cache_listing *l = cache_peek(fs->cache);
+
 	memset(st, 0, sizeof(*st));
-	fill_common(fs, st, CFS_MINE_INO, fs->mount_time);
+	fill_common(fs, st, CFS_MINE_INO, set_time(fs, l));
 	fill_dir(st, 0555, 2);
+	cache_listing_put(l);
 }
 
 /* Created by, or assigned to, the signed-in identity? */
@@ -189,8 +213,7 @@ int cfs_stat_node(struct cfs *fs, fuse_ino_t ino, struct stat *st)
 	case NODE_INSTANCE:
 		rc = cfs_instance_of(fs, n.slot, &l, &c);
 		if (rc == 0) {
-			rc = stat_instance(fs, n.slot, n.file, c,
-					   cfs_listing_wall(l), st);
+			rc = stat_instance(fs, n.slot, n.file, c, st);
 			cache_listing_put(l);
 		}
 		return rc;
@@ -218,7 +241,7 @@ static void cfs_getattr(fuse_req_t req, fuse_ino_t ino,
 /* Resolve @name under the instance directory or apps/ of @c. */
 static int lookup_in_instance(struct cfs *fs, struct cfs_node parent,
 			      const struct az_compute *c, const char *name,
-			      time_t t, struct fuse_entry_param *e)
+			      struct fuse_entry_param *e)
 {
 	int file;
 
@@ -233,7 +256,7 @@ static int lookup_in_instance(struct cfs *fs, struct cfs_node parent,
 	if (parent.file == CFS_APPS)
 		file += CFS_APP_FIRST;
 	e->ino = cfs_ino_instance(parent.slot, file);
-	return stat_instance(fs, parent.slot, file, c, t, &e->attr);
+	return stat_instance(fs, parent.slot, file, c, &e->attr);
 }
 
 int cfs_lookup_entry(struct cfs *fs, fuse_ino_t parent, const char *name,
@@ -270,9 +293,7 @@ int cfs_lookup_entry(struct cfs *fs, fuse_ino_t parent, const char *name,
 			slot = cfs_names_slot(fs->names, c->name);
 			rc = slot < 0 ? -ENOMEM
 				      : stat_instance(fs, (uint32_t)slot,
-						      CFS_DIR, c,
-						      cfs_listing_wall(l),
-						      &e->attr);
+						      CFS_DIR, c, &e->attr);
 			e->ino = e->attr.st_ino;
 		}
 		cache_listing_put(l);
@@ -281,7 +302,7 @@ int cfs_lookup_entry(struct cfs *fs, fuse_ino_t parent, const char *name,
 		rc = cfs_instance_of(fs, p.slot, &l, &c);
 		if (rc < 0)
 			return rc;
-		rc = lookup_in_instance(fs, p, c, name, cfs_listing_wall(l), e);
+		rc = lookup_in_instance(fs, p, c, name, e);
 		cache_listing_put(l);
 		return rc;
 	case NODE_MINE:
@@ -294,7 +315,7 @@ int cfs_lookup_entry(struct cfs *fs, fuse_ino_t parent, const char *name,
 		slot = cfs_names_slot(fs->names, c->name);
 		if (strcmp(c->name, name) == 0 && is_mine(fs, c) && slot >= 0) {
 			rc = stat_instance(fs, (uint32_t)slot, CFS_LINK, c,
-					   cfs_listing_wall(l), &e->attr);
+					   &e->attr);
 			e->ino = e->attr.st_ino;
 		}
 		cache_listing_put(l);
@@ -414,7 +435,6 @@ static int snap_root(struct cfs *fs, struct dirsnap *d, bool mine)
 	struct az_error err;
 	struct stat st, root;
 	enum az_err ae;
-	time_t t;
 	int rc = 0;
 
 	stat_root(fs, &root);
@@ -435,7 +455,6 @@ static int snap_root(struct cfs *fs, struct dirsnap *d, bool mine)
 	ae = cache_list(fs->cache, &l, &err);
 	if (ae != AZ_OK)
 		return -cfs_errno(ae);
-	t = cfs_listing_wall(l);
 	for (size_t i = 0; i < cache_listing_count(l) && rc == 0; i++) {
 		const struct az_compute *c = cache_listing_at(l, i);
 		long slot = cfs_names_slot(fs->names, c->name);
@@ -447,7 +466,7 @@ static int snap_root(struct cfs *fs, struct dirsnap *d, bool mine)
 		if (mine && !is_mine(fs, c))
 			continue;
 		rc = stat_instance(fs, (uint32_t)slot, mine ? CFS_LINK : CFS_DIR,
-				   c, t, &st);
+				   c, &st);
 		if (rc == 0)
 			rc = snap_add(d, c->name, &st);
 	}
@@ -460,21 +479,19 @@ static int snap_instance(struct cfs *fs, struct cfs_node p, struct dirsnap *d)
 	struct cache_listing *l;
 	const struct az_compute *c;
 	struct stat st;
-	time_t t;
 	int rc;
 
 	rc = cfs_instance_of(fs, p.slot, &l, &c);
 	if (rc < 0)
 		return rc;
-	t = cfs_listing_wall(l);
-	rc = stat_instance(fs, p.slot, p.file, c, t, &st);
+	rc = stat_instance(fs, p.slot, p.file, c, &st);
 	if (rc == 0)
 		rc = snap_add(d, ".", &st);
 	if (rc == 0)
 		rc = snap_add(d, "..", &st); /* the kernel fixes ".."'s ino */
 	if (p.file == CFS_DIR) {
 		for (int f = 1; f < CFS_FILE_END && rc == 0; f++) {
-			rc = stat_instance(fs, p.slot, f, c, t, &st);
+			rc = stat_instance(fs, p.slot, f, c, &st);
 			if (rc == 0)
 				rc = snap_add(d, cfs_file_name(f), &st);
 		}
@@ -487,7 +504,7 @@ static int snap_instance(struct cfs *fs, struct cfs_node p, struct dirsnap *d)
 			cfs_app_filename(&c->apps[i], fn, sizeof(fn));
 			if (cfs_app_lookup(c, fn) != (int)i)
 				continue; /* a duplicate name: first wins */
-			rc = stat_instance(fs, p.slot, f, c, t, &st);
+			rc = stat_instance(fs, p.slot, f, c, &st);
 			if (rc == 0)
 				rc = snap_add(d, fn, &st);
 		}
