@@ -69,6 +69,10 @@ struct cache_oprec {
 	char status[32];   /* "InProgress", "Succeeded", "StopFailed", ... */
 	char time[32];     /* wall clock at acceptance, "...T...Z" (UTC) */
 	char *error;       /* "CODE: message\n" when it failed, else NULL */
+	bool has_op;       /* it records an operation (else a refusal only) */
+	char *refusal;     /* "TIME VERB refused: CODE: message\n", Azure's
+			      last refusal of a verb here, until the next
+			      operation that succeeds; else NULL */
 };
 
 #define CACHE_GIVE_UP (30 * 60.0) /* seconds an operation is tracked */
@@ -87,6 +91,12 @@ struct cache_op {
 	int rereads;       /* > 0: not accepted as far as we know (the
 			      request left, no answer came): only re-read
 			      the instance this many more times */
+	/* What watching the instance (no handle) compares against: */
+	char *before;      /* its state when the operation was sent */
+	char *size;        /* resize: the target vmSize */
+	char sent[32];     /* UTC "...T...Z", a little before it was sent:
+			      a lastOperation not older is this one's */
+	bool moved;        /* a state other than @before was seen */
 };
 
 /* A notification waiting for the tracker to deliver it. */

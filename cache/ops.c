@@ -35,8 +35,8 @@
 #include "util/log.h"
 
 #define POLL_FIRST 2.0      /* first wait when Azure gives no Retry-After */
-#define GIVE_UP (30 * 60.0) /* stop tracking an operation after this */
 #define UNSURE_REREADS 3    /* re-reads after a request left unanswered */
+#define SENT_SLACK 5        /* seconds: Azure's clock may run behind ours */
 
 const char *cache_verb_name(enum cache_verb v)
 {
@@ -88,27 +88,39 @@ struct cache_oprec *cache_oprec_find_locked(struct cache *c,
 	return NULL;
 }
 
+/* Called with c->lock held: the record of @name, made if need be. */
+static struct cache_oprec *oprec_get_locked(struct cache *c,
+					    const char *name)
+{
+	struct cache_oprec *r = cache_oprec_find_locked(c, name), *nr;
+
+	if (r)
+		return r;
+	nr = realloc(c->recs, (c->n_recs + 1) * sizeof(*nr));
+	if (!nr)
+		return NULL;
+	c->recs = nr;
+	r = &c->recs[c->n_recs];
+	memset(r, 0, sizeof(*r));
+	r->name = strdup(name);
+	if (!r->name)
+		return NULL;
+	c->n_recs++;
+	return r;
+}
+
 /* Called with c->lock held: a fresh "InProgress" record for @name. */
 static struct cache_oprec *oprec_begin_locked(struct cache *c,
 					      const char *name,
 					      enum cache_verb v)
 {
-	struct cache_oprec *r = cache_oprec_find_locked(c, name), *nr;
+	struct cache_oprec *r = oprec_get_locked(c, name);
 
-	if (!r) {
-		nr = realloc(c->recs, (c->n_recs + 1) * sizeof(*nr));
-		if (!nr)
-			return NULL;
-		c->recs = nr;
-		r = &c->recs[c->n_recs];
-		memset(r, 0, sizeof(*r));
-		r->name = strdup(name);
-		if (!r->name)
-			return NULL;
-		c->n_recs++;
-	}
+	if (!r)
+		return NULL;
 	free(r->error);
 	r->error = NULL;
+	r->has_op = true;
 	r->verb = v;
 	r->running = true;
 	r->seq = ++c->op_seq;
@@ -129,6 +141,13 @@ void cache_oprec_end_locked(struct cache *c, const char *name,
 	r->running = false;
 	if (rc == AZ_OK) {
 		snprintf(r->status, sizeof(r->status), "Succeeded");
+		free(r->refusal); /* kept until an operation here succeeds */
+		r->refusal = NULL;
+		return;
+	}
+	if (rc == AZ_ERR_TIMEOUT) {
+		/* tracked to the bound, no word either way (see the log) */
+		snprintf(r->status, sizeof(r->status), "Unknown");
 		return;
 	}
 	snprintf(r->status, sizeof(r->status), "%sFailed",
@@ -148,7 +167,28 @@ void cache_oprec_remove_locked(struct cache *c, const char *name,
 		return;
 	free(r->name);
 	free(r->error);
+	free(r->refusal);
 	*r = c->recs[--c->n_recs];
+}
+
+/*
+ * Called with c->lock held: Azure refused @v on @name with @err (an
+ * HTTP error reply); keep its words for NAME/errors, with verb and time.
+ */
+static void oprec_refuse_locked(struct cache *c, const char *name,
+				enum cache_verb v, const struct az_error *err)
+{
+	struct cache_oprec *r = oprec_get_locked(c, name);
+	char now[32], line[800];
+
+	if (!r)
+		return;
+	utc_now(now, sizeof(now));
+	snprintf(line, sizeof(line), "%s %s refused: %s%s%s\n", now,
+		 cache_verb_name(v), err->arm_code[0] ? err->arm_code : "",
+		 err->arm_code[0] ? ": " : "",
+		 err->message[0] ? err->message : az_strerror(err->code));
+	set_str(&r->refusal, line);
 }
 
 void cache_oprecs_free(struct cache *c)
@@ -158,20 +198,38 @@ void cache_oprecs_free(struct cache *c)
 	for (i = 0; i < c->n_recs; i++) {
 		free(c->recs[i].name);
 		free(c->recs[i].error);
+		free(c->recs[i].refusal);
 	}
 	free(c->recs);
 	c->recs = NULL;
 	c->n_recs = 0;
 }
 
-/* Show @r in @comp, which nobody else sees yet. */
-static void overlay(struct az_compute *comp, const struct cache_oprec *r)
+/* Add @line to @comp's errors unless it is there already. */
+static void append_error(struct az_compute *comp, const char *line)
 {
 	size_t a, b;
 	char *s;
 
+	if (!line || (comp->errors && strstr(comp->errors, line)))
+		return;
+	a = comp->errors ? strlen(comp->errors) : 0;
+	b = strlen(line);
+	s = malloc(a + b + 1);
+	if (!s)
+		return;
+	memcpy(s, comp->errors ? comp->errors : "", a);
+	memcpy(s + a, line, b + 1);
+	free(comp->errors);
+	comp->errors = s;
+}
+
+/* Show @r in @comp, which nobody else sees yet. */
+static void overlay(struct az_compute *comp, const struct cache_oprec *r)
+{
 	/* Azure's lastOperation wins when it is as recent as ours. */
-	if (!comp->op_time || strncmp(comp->op_time, r->time, 19) < 0) {
+	if (r->has_op &&
+	    (!comp->op_time || strncmp(comp->op_time, r->time, 19) < 0)) {
 		set_str(&comp->op_name, cache_verb_name(r->verb));
 		set_str(&comp->op_status, r->status);
 		set_str(&comp->op_time, r->time);
@@ -180,17 +238,8 @@ static void overlay(struct az_compute *comp, const struct cache_oprec *r)
 		set_str(&comp->state, "Creating");
 	if (r->running && r->verb == CACHE_DELETE)
 		set_str(&comp->state, "Deleting");
-	if (r->error && !(comp->errors && strstr(comp->errors, r->error))) {
-		a = comp->errors ? strlen(comp->errors) : 0;
-		b = strlen(r->error);
-		s = malloc(a + b + 1);
-		if (!s)
-			return;
-		memcpy(s, comp->errors ? comp->errors : "", a);
-		memcpy(s + a, r->error, b + 1);
-		free(comp->errors);
-		comp->errors = s;
-	}
+	append_error(comp, r->error);
+	append_error(comp, r->refusal);
 }
 
 /* What a create shows before Azure lists it. */
@@ -359,6 +408,32 @@ static enum az_err name_free(struct cache *c, const char *name,
 	return rc;
 }
 
+/* A copy of @name's state in the listing at hand, or NULL. */
+static char *state_of(struct cache *c, const char *name)
+{
+	const struct az_compute *comp;
+	char *s = NULL;
+	long at;
+
+	pthread_mutex_lock(&c->lock);
+	at = cache_listing_find(c->cur, name);
+	comp = at >= 0 ? cache_listing_at(c->cur, (size_t)at) : NULL;
+	if (comp && comp->state)
+		s = strdup(comp->state);
+	pthread_mutex_unlock(&c->lock);
+	return s;
+}
+
+/* UTC "YYYY-MM-DDTHH:MM:SSZ" of @secs seconds ago. */
+static void utc_ago(char *buf, size_t len, int secs)
+{
+	time_t t = time(NULL) - secs;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 /*
  * Hand @op (verb @v, first poll after @delay seconds) to the tracker.
  * Called with no lock held; takes @op.
@@ -371,7 +446,7 @@ static void queue_op(struct cache *c, struct cache_op *op, enum cache_verb v,
 	op->verb = v;
 	op->delay = delay;
 	op->due = now + delay;
-	op->deadline = now + GIVE_UP;
+	op->deadline = now + CACHE_GIVE_UP;
 	pthread_mutex_lock(&c->lock);
 	op->next = c->ops;
 	c->ops = op;
@@ -389,6 +464,7 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 	double retry_after = 0;
 	enum az_err rc;
 	unsigned long seq = 0;
+	char *st;
 
 	if (!name || !*name)
 		return az_fail(err, AZ_ERR_INVALID, 0, "empty compute name");
@@ -412,6 +488,12 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 		return az_fail(err, rc, 0, "cannot track operations");
 	}
 
+	/* what watching the instance compares against (tracker.c) */
+	op->before = state_of(c, name);
+	if (v == CACHE_RESIZE)
+		op->size = strdup(args->vm_size);
+	utc_ago(op->sent, sizeof(op->sent), SENT_SLACK);
+
 	/* Unlocked: the network. */
 	memset(&oerr, 0, sizeof(oerr));
 	rc = v == CACHE_CREATE ? name_free(c, name, &oerr) : AZ_OK;
@@ -424,6 +506,13 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 		/* the client logged Azure's answer, with its code */
 		if (err)
 			*err = oerr;
+		if (oerr.http_status >= 400 && rc != AZ_ERR_CANCELED) {
+			/* Azure said no: say why in NAME/errors */
+			pthread_mutex_lock(&c->lock);
+			oprec_refuse_locked(c, name, v, &oerr);
+			pthread_mutex_unlock(&c->lock);
+			cache_reread(c, name);
+		}
 		if (oerr.maybe_done) {
 			/*
 			 * The request left without an answer: Azure may carry
@@ -437,6 +526,8 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 			return rc;
 		}
 		free(op->name);
+		free(op->before);
+		free(op->size);
 		free(op);
 		return rc;
 	}
@@ -448,6 +539,10 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 	pthread_mutex_unlock(&c->lock);
 
 	cache_reread(c, name);
+	/* Azure moved it at once (Stopping...): that counts as seen */
+	st = state_of(c, name);
+	op->moved = st && op->before && strcasecmp(st, op->before);
+	free(st);
 
 	op->seq = seq;
 	op->handle = handle;

@@ -25,10 +25,11 @@
  * Polling: the backend's handle (Azure-AsyncOperation, else Location,
  * chosen by the client) when there is one; otherwise, or when polling
  * the handle fails for good, the resource itself (GET: gone for a
- * delete, a final provisioningState for a create, a state that is not
- * transitional for the rest). Waits honor Retry-After within 1 to 30 s;
- * without it they double from 2 s. After 30 minutes the tracker gives up
- * and reads the instance as it is.
+ * delete; else Azure's lastOperation for this verb, or the instance
+ * reaching the operation's target state after it left the one it had:
+ * judge()). Waits honor Retry-After within 1 to 30 s; without it they
+ * double from 2 s. After 30 minutes the tracker gives up: the operation
+ * is Unknown, and the instance is read as it is.
  */
 #include "cache/cache.h"
 #include "cache/internal.h"
@@ -105,20 +106,83 @@ static void deliver_locked(struct cache *c)
 	pthread_mutex_lock(&c->lock);
 }
 
-static bool transitional(const char *state)
+/* The state an operation ends in when it succeeds; NULL: gone. */
+static const char *target_state(enum cache_verb v)
 {
-	static const char *const busy[] = {
-		"Creating", "Deleting", "Starting", "Stopping", "Restarting",
-		"Resizing", "SettingUp", "UserSettingUp",
-	};
-	size_t i;
+	switch (v) {
+	case CACHE_START:
+	case CACHE_RESTART:
+	case CACHE_CREATE:
+		return "Running";
+	case CACHE_STOP:
+	case CACHE_RESIZE:
+		return "Stopped";
+	case CACHE_DELETE:
+		return NULL;
+	}
+	return NULL;
+}
 
-	if (!state)
-		return false;
-	for (i = 0; i < sizeof(busy) / sizeof(busy[0]); i++)
-		if (!strcasecmp(state, busy[i]))
+/* A state no operation leads to but a failed one: "CreateFailed", ... */
+static bool failed_state(const char *state)
+{
+	size_t n = state ? strlen(state) : 0;
+
+	return n && (!strcasecmp(state, "Unusable") ||
+		     (n >= 6 && !strcasecmp(state + n - 6, "Failed")));
+}
+
+static bool same(const char *a, const char *b)
+{
+	return a && b && !strcasecmp(a, b);
+}
+
+/*
+ * Has the operation ended, going by the instance @comp alone? Azure's
+ * word first: its lastOperation naming this verb, not older than when
+ * it was sent, Succeeded or ...Failed. Else the instance reaching the
+ * operation's target after it began: a state other than the one before
+ * must have been seen (a read lagging behind still shows that one), and
+ * a resize must show the new size. A failed state or provisioning ends
+ * it in failure. Nothing else is completion.
+ */
+static bool judge(struct cache_op *op, const struct az_compute *comp,
+		  enum az_err *rc, struct az_error *err)
+{
+	const char *verb = cache_verb_name(op->verb);
+	const char *ps = comp->provisioning_state;
+	const char *target = target_state(op->verb);
+
+	*rc = AZ_OK;
+	if (same(ps, "Failed") || same(ps, "Canceled")) {
+		*rc = az_fail(err, AZ_ERR_CONFLICT, 0, "%s ended %s", verb,
+			      ps);
+		return true;
+	}
+	if (same(comp->op_name, verb) && comp->op_status && comp->op_time &&
+	    strncmp(comp->op_time, op->sent, 19) >= 0) {
+		size_t n = strlen(comp->op_status);
+
+		if (same(comp->op_status, "Succeeded"))
 			return true;
-	return false;
+		if (n >= 6 && !strcasecmp(comp->op_status + n - 6, "Failed")) {
+			*rc = az_fail(err, AZ_ERR_CONFLICT, 0, "%s ended %s",
+				      verb, comp->op_status);
+			return true;
+		}
+	}
+	if (comp->state && !same(comp->state, op->before))
+		op->moved = true;
+	if (failed_state(comp->state) && op->moved) {
+		*rc = az_fail(err, AZ_ERR_CONFLICT, 0, "%s left the instance "
+			      "%s", verb, comp->state);
+		return true;
+	}
+	if (op->verb == CACHE_CREATE)
+		return same(ps, "Succeeded") && same(comp->state, target);
+	if (!target || !same(comp->state, target) || !op->moved)
+		return false;
+	return op->verb != CACHE_RESIZE || same(comp->vm_size, op->size);
 }
 
 /* One look at the resource itself, for an operation with no handle. */
@@ -126,7 +190,6 @@ static enum az_err watch(struct cache *c, struct cache_op *op, bool *done,
 			 struct az_error *err)
 {
 	struct az_compute comp;
-	const char *ps;
 	enum az_err rc;
 
 	memset(&comp, 0, sizeof(comp));
@@ -140,18 +203,8 @@ static enum az_err watch(struct cache *c, struct cache_op *op, bool *done,
 		*done = op->verb != CACHE_CREATE;
 		return op->verb == CACHE_DELETE ? AZ_OK : rc;
 	}
-	if (rc != AZ_OK)
-		return rc;
-	ps = comp.provisioning_state ? comp.provisioning_state : "";
-	if (!strcasecmp(ps, "Failed") || !strcasecmp(ps, "Canceled")) {
-		*done = true;
-		rc = az_fail(err, AZ_ERR_CONFLICT, 0, "%s ended %s",
-			     cache_verb_name(op->verb), ps);
-	} else if (op->verb == CACHE_CREATE) {
-		*done = !strcasecmp(ps, "Succeeded");
-	} else if (op->verb != CACHE_DELETE) {
-		*done = !transitional(comp.state);
-	}
+	if (rc == AZ_OK)
+		*done = judge(op, &comp, &rc, err);
 	az_compute_free(&comp);
 	return rc;
 }
@@ -180,6 +233,8 @@ static void free_op(struct cache *c, struct cache_op *op)
 {
 	drop_handle(c, op);
 	free(op->name);
+	free(op->before);
+	free(op->size);
 	free(op);
 }
 
@@ -191,6 +246,8 @@ static void finish(struct cache *c, struct cache_op *op, enum az_err rc,
 
 	if (rc == AZ_OK)
 		log_info("%s %s: succeeded", verb, op->name);
+	else if (rc == AZ_ERR_TIMEOUT)
+		log_warn("%s %s: %s", verb, op->name, err->message);
 	else
 		log_warn("%s %s failed: %s", verb, op->name,
 			 err->message[0] ? err->message : az_strerror(rc));
@@ -255,9 +312,11 @@ static void step(struct cache *c, struct cache_op *op)
 		done = true;
 	}
 	if (!done && now >= op->deadline) {
+		/* neither Azure nor the instance said: Unknown, not failed */
 		done = true;
 		rc = az_fail(&err, AZ_ERR_TIMEOUT, 0,
-			     "gave up waiting for the operation to end");
+			     "no word from Azure on it in %.0f minutes; its "
+			     "outcome is unknown", CACHE_GIVE_UP / 60);
 	}
 	if (done) {
 		finish(c, op, rc, &err);

@@ -75,6 +75,25 @@ static char *absolute(const char *base, const char *url)
 	return az_url_resolve(base, url);
 }
 
+/*
+ * Forget *@url when it is not on @resource_url's scheme, host and port:
+ * the token would not be sent there, so polling it could never tell
+ * anything (the instance itself is watched instead).
+ */
+static void drop_foreign(char **url, const char *header, const char *op,
+			 const char *resource_url)
+{
+	char log_url[400];
+
+	if (!*url || az_url_same_origin(*url, resource_url))
+		return;
+	az_url_for_log(*url, log_url, sizeof(log_url));
+	log_warn("%s: ignoring the %s %s, not on the endpoint's host; "
+		 "watching the instance instead", op, header, log_url);
+	free(*url);
+	*url = NULL;
+}
+
 static long seconds_of(long ms)
 {
 	return ms < 0 ? -1 : (ms + 999) / 1000;
@@ -99,6 +118,10 @@ enum az_err az_lro_setup(struct az_lro *lro, const char *op,
 		az_lro_free(lro);
 		return az_fail(err, AZ_ERR_NOMEM, 0, NULL);
 	}
+	/* a status URL on another host gets no token: unusable, not kept */
+	drop_foreign(&lro->async_url, "Azure-AsyncOperation", op,
+		     resource_url);
+	drop_foreign(&lro->location_url, "Location", op, resource_url);
 	if (lro->async_url) {
 		lro->kind = AZ_LRO_ASYNC_OP;
 	} else if (lro->location_url) {
@@ -186,6 +209,10 @@ static void pick_up_location(struct az_lro *lro,
 	n = absolute(lro->resource_url, resp->location);
 	if (!n)
 		return;
+	if (!az_url_same_origin(n, lro->resource_url)) {
+		free(n); /* another host: keep polling the one we have */
+		return;
+	}
 	free(lro->location_url);
 	lro->location_url = n;
 }
@@ -237,8 +264,14 @@ enum az_err az_lro_poll(struct az_client *c, struct az_lro *lro,
 		break;
 	case AZ_LRO_LOCATION:
 		pick_up_location(lro, &resp);
-		*state = resp.status == 202 ? AZ_LRO_RUNNING :
-					      AZ_LRO_SUCCEEDED;
+		if (resp.status == 202)
+			*state = AZ_LRO_RUNNING;
+		else if (resp.status >= 200 && resp.status <= 299)
+			*state = AZ_LRO_SUCCEEDED;
+		else /* a redirect says nothing of the operation */
+			e = az_fail(err, AZ_ERR_INVALID, resp.status,
+				    "the operation's Location answered HTTP "
+				    "%ld", resp.status);
 		break;
 	case AZ_LRO_RESOURCE:
 		if (resp.status == 202)

@@ -315,14 +315,28 @@ static void test_lro_async_flow(void **state)
 	assert_int_equal(lro.kind, AZ_LRO_NONE);
 	az_lro_free(&lro);
 
-	/* a status URL on another host is never polled */
+	/* a status URL on another host is dropped: the instance is
+	 * watched instead (kind NONE), the other host never asked */
 	script_reset();
 	snprintf(hdr, sizeof(hdr), "Azure-AsyncOperation: http://127.0.0.2:%d"
 		 "/op\r\n", srv.port);
 	script(202, hdr, NULL);
 	assert_int_equal(az_stop(c, "ci-a", &lro, &err), AZ_OK);
-	assert_int_equal(az_lro_poll(c, &lro, &st, &err), AZ_ERR_PROTOCOL);
+	assert_int_equal(lro.kind, AZ_LRO_NONE);
+	assert_null(lro.async_url);
 	assert_int_equal(srv.n_seen, 1);
+	az_lro_free(&lro);
+	/* ... and with a Location of our own beside it, that one is used */
+	script_reset();
+	snprintf(hdr, sizeof(hdr), "Azure-AsyncOperation: http://127.0.0.2:%d"
+		 "/op\r\nLocation: http://127.0.0.1:%d/loc\r\n", srv.port,
+		 srv.port);
+	script(202, hdr, NULL);
+	script(307, "Location: http://127.0.0.1/x\r\n", NULL);
+	assert_int_equal(az_stop(c, "ci-a", &lro, &err), AZ_OK);
+	assert_int_equal(lro.kind, AZ_LRO_LOCATION);
+	/* a redirect from the poll says nothing: unusable, not success */
+	assert_int_equal(az_lro_poll(c, &lro, &st, &err), AZ_ERR_INVALID);
 	az_lro_free(&lro);
 	az_client_free(c);
 }
