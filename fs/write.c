@@ -142,7 +142,9 @@ void cfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	if (cfs_parse_create(name, strlen(name), &c, why, sizeof(why)) < 0) {
+	/* the name alone: options go through .create, never a dir name */
+	if (!az_compute_name_valid(name, why, sizeof(why)) ||
+	    cfs_parse_create(name, strlen(name), &c, why, sizeof(why)) < 0) {
 		log_warn("mkdir %s: %s", name, why);
 		fuse_reply_err(req, EINVAL);
 		return;
@@ -334,6 +336,8 @@ void cfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	rc = cfs_lookup_entry(fs, parent, name, &e);
 	if (rc == 0 && S_ISDIR(e.attr.st_mode))
 		rc = -EISDIR;
+	else if (rc == 0)
+		rc = -EPERM; /* it would come back: no success without effect */
 	fuse_reply_err(req, -rc);
 }
 

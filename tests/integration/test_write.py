@@ -179,9 +179,32 @@ def test_mkdir_then_rmdir_leaves_the_listing(ws):
     assert "ci-zed" not in emu.instances()
 
 
-def test_rm_r_deletes_an_instance(ws):
+def test_no_success_without_effect(ws):
+    """unlink, rm -r, a trash's move and a mkdir with options all fail."""
     emu, m = ws
-    r = sh("rm -r %s/ci-bob" % m.path)
+    before = emu.counters()["total"]
+    # a value file comes back: deleting it is refused, not faked
+    r = sh("rm -f %s/ci-bob/errors" % m.path)
+    assert r.returncode != 0 and "Operation not permitted" in r.stderr
+    # rm -r stops at the files, so a stray rm -rf ~/ws/* deletes nothing
+    r = sh("rm -rf %s/*" % m.path)
+    assert r.returncode != 0 and "Operation not permitted" in r.stderr
+    assert sorted(emu.instances()) == sorted(
+        n for n in os.listdir(m.path) if not n.startswith("."))
+    # a file manager's move to the trash: rename refused
+    r = sh("mv %s/ci-bob/state %s/.Trash-0" % (m.path, m.path))
+    assert r.returncode != 0
+    # mkdir takes a name, never options (those go to .create)
+    r = sh("mkdir '%s/ci-x size=Standard_E4s_v3'" % m.path)
+    assert r.returncode != 0 and "Invalid argument" in r.stderr
+    assert not os.path.exists(os.path.join(m.path, "ci-x"))
+    # none of it reached Azure beyond reads
+    routes = emu.counters()["routes"]
+    assert routes["put"] == routes["delete"] == 0
+    assert emu.counters()["total"] - before <= routes["list"] + \
+        routes["get"]
+    # deleting is rmdir's, and it works though the directory holds files
+    r = sh("rmdir %s/ci-bob" % m.path)
     assert r.returncode == 0, r.stderr
     wait_for(lambda: "ci-bob" not in os.listdir(m.path), timeout=15,
              what="ci-bob to go")
