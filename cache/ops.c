@@ -435,6 +435,47 @@ static void utc_ago(char *buf, size_t len, int secs)
 }
 
 /*
+ * After a request left and its reply was lost: one GET, within the
+ * call, to see whether Azure carried it out. Yes when a create's name
+ * now exists (it was free just before), a delete's instance is gone or
+ * Deleting, or the instance left @before for the verb's transition
+ * (Starting, Stopping, Restarting, Resizing) or its end. Called with
+ * no lock held.
+ */
+static bool took_effect(struct cache *c, const char *name,
+			enum cache_verb v, const char *before)
+{
+	static const char *const moving[] = {
+		[CACHE_START] = "Starting", [CACHE_STOP] = "Stopping",
+		[CACHE_RESTART] = "Restarting", [CACHE_RESIZE] = "Resizing",
+		[CACHE_CREATE] = "Creating", [CACHE_DELETE] = "Deleting",
+	};
+	struct az_compute comp;
+	struct az_error err;
+	enum az_err rc;
+	bool yes = false;
+
+	memset(&comp, 0, sizeof(comp));
+	pthread_mutex_lock(&c->lock);
+	c->stats.get_fetches++;
+	pthread_mutex_unlock(&c->lock);
+	rc = c->be.get(c->be.ctx, name, &comp, &err);
+	if (rc == AZ_ERR_NOT_FOUND)
+		return v == CACHE_DELETE;
+	if (rc != AZ_OK)
+		return false;
+	if (v == CACHE_CREATE)
+		yes = true;
+	else if (comp.state && strcasecmp(comp.state, moving[v]) == 0)
+		yes = true;
+	else if (v != CACHE_DELETE && v != CACHE_RESTART && comp.state &&
+		 before && strcasecmp(comp.state, before) != 0)
+		yes = true; /* already at its end: Stopped, Running, ... */
+	az_compute_free(&comp);
+	return yes;
+}
+
+/*
  * Hand @op (verb @v, first poll after @delay seconds) to the tracker.
  * Called with no lock held; takes @op.
  */
@@ -513,7 +554,15 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 			pthread_mutex_unlock(&c->lock);
 			cache_reread(c, name);
 		}
-		if (oerr.maybe_done) {
+		if (oerr.maybe_done && rc != AZ_ERR_CANCELED &&
+		    took_effect(c, name, v, op->before)) {
+			/* it did: accepted, its reply lost on the way */
+			log_info("%s %s: accepted (seen on the instance; the "
+				 "reply was lost)", cache_verb_name(v), name);
+			rc = AZ_OK;
+			if (err)
+				memset(err, 0, sizeof(*err));
+		} else if (oerr.maybe_done) {
 			/*
 			 * The request left without an answer: Azure may carry
 			 * it out or not, and nothing says which. No record is
@@ -525,6 +574,8 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 			queue_op(c, op, v, POLL_FIRST);
 			return rc;
 		}
+	}
+	if (rc != AZ_OK) {
 		free(op->name);
 		free(op->before);
 		free(op->size);
