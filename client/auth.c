@@ -10,11 +10,22 @@
  * rewrites the file (even within the same second, as long as the size or
  * inode moves, or mtime with nanoseconds) is picked up. Reading a small
  * local file is not a network call, so f->lock is held across it.
+ *
+ * The same stat checks, on every call, that the file is still there and
+ * still private (no group or other bits). When it is not, the token is
+ * forgotten and the call fails with AZ_ERR_UNAUTHORIZED (EACCES for the
+ * user: we have no credential we may use), and one warning names the
+ * file and the fix. The state behind that warning is remembered, so a
+ * burst of calls logs one line, and each further change of the file
+ * (chmod, rewrite, removal) one more. Once the file is private again the
+ * next call reads it: no remount. A file that is merely empty or
+ * malformed (a rewrite in progress) still keeps the previous token.
  */
 #include "client/auth.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -123,6 +134,13 @@ struct auth_file {
 	pthread_mutex_t lock;
 	char *token;          /* protected by lock; NULL until read */
 	struct stat seen;     /* protected by lock; identity of what we read */
+	/*
+	 * Protected by lock: the refusal last logged (refused_errno: stat's
+	 * errno, 0 when the file was there; refused: its state then).
+	 */
+	bool refusing;
+	int refused_errno;
+	struct stat refused;
 };
 
 static bool same_file(const struct stat *a, const struct stat *b)
@@ -229,6 +247,58 @@ static void forget(struct auth_file *f)
 	memset(&f->seen, 0, sizeof(f->seen));
 }
 
+/* Whether a refusal for (@errnum, @st) was already logged. */
+static bool refusal_logged(const struct auth_file *f, int errnum,
+			   const struct stat *st)
+{
+	const struct stat *r = &f->refused;
+
+	if (!f->refusing || f->refused_errno != errnum)
+		return false;
+	if (errnum)
+		return true;
+	return r->st_dev == st->st_dev && r->st_ino == st->st_ino &&
+	       r->st_mode == st->st_mode && r->st_uid == st->st_uid &&
+	       r->st_ctim.tv_sec == st->st_ctim.tv_sec &&
+	       r->st_ctim.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/*
+ * Refuse the file after mounting: stat() failed with @errnum, or (@errnum
+ * 0) @st shows it is not a private regular file. Forgets the token, logs
+ * one warning per change of the file. Called with f->lock held.
+ */
+static enum az_err refuse(struct auth_file *f, int errnum,
+			  const struct stat *st, struct az_error *err)
+{
+	struct az_error mine;
+
+	if (!err)
+		err = &mine;
+	if (errnum)
+		az_fail(err, AZ_ERR_UNAUTHORIZED, 0,
+			"cannot stat token file %s: %s; refusing calls until "
+			"it is back", f->path, strerror(errnum));
+	else if (!S_ISREG(st->st_mode))
+		az_fail(err, AZ_ERR_UNAUTHORIZED, 0,
+			"token file %s is not a regular file; refusing calls "
+			"until it is", f->path);
+	else
+		az_fail(err, AZ_ERR_UNAUTHORIZED, 0,
+			"token file %s is accessible by group or others "
+			"(mode %04o); refusing it; run: chmod 600 %s", f->path,
+			(unsigned)(st->st_mode & 07777), f->path);
+	forget(f);
+	if (!refusal_logged(f, errnum, st)) {
+		log_warn("%s", err->message);
+		f->refusing = true;
+		f->refused_errno = errnum;
+		if (st)
+			f->refused = *st;
+	}
+	return AZ_ERR_UNAUTHORIZED;
+}
+
 static enum az_err file_token(struct az_auth *a, char *buf, size_t len,
 			      struct az_error *err)
 {
@@ -238,10 +308,18 @@ static enum az_err file_token(struct az_auth *a, char *buf, size_t len,
 	char *tok;
 
 	pthread_mutex_lock(&f->lock);
-	if (!f->token || stat(f->path, &st) < 0 || !same_file(&st, &f->seen)) {
+	if (stat(f->path, &st) < 0) {
+		e = refuse(f, errno, NULL, err);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		e = refuse(f, 0, &st, err);
+		goto out;
+	}
+	if (!f->token || !same_file(&st, &f->seen)) {
 		e = read_token_file(f->path, &tok, &st, err);
 		if (e != AZ_OK && f->token) {
-			/* mid-rewrite (empty, or gone for a moment): the
+			/* mid-rewrite (empty, or replaced just now): the
 			 * token we have is the best we know; retry later */
 			log_debug("token file %s unreadable, keeping the "
 				  "previous token", f->path);
@@ -253,6 +331,10 @@ static enum az_err file_token(struct az_auth *a, char *buf, size_t len,
 		forget(f);
 		f->token = tok;
 		f->seen = st;
+		if (f->refusing) {
+			log_info("token file %s is usable again", f->path);
+			f->refusing = false;
+		}
 	}
 copy:
 	e = az_auth_copy_token(f->token, buf, len, f->path, err);
@@ -287,11 +369,32 @@ static const struct az_auth_ops file_ops = {
 	.free = file_free,
 };
 
+/*
+ * @path against today's working directory (the daemon moves to / once it
+ * is mounted), symlinks kept: a secret volume may swap the target. NULL
+ * with errno set on failure; the caller frees.
+ */
+static char *absolute_path(const char *path)
+{
+	char cwd[PATH_MAX], *out;
+	size_t n;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	n = strlen(cwd) + 1 + strlen(path) + 1;
+	out = malloc(n);
+	if (out)
+		snprintf(out, n, "%s/%s", cwd, path);
+	return out;
+}
+
 struct az_auth *az_auth_token_file(const char *path, struct az_error *err)
 {
 	struct auth_file *f;
 	struct stat st;
-	char *tok;
+	char *tok, *abs;
 
 	if (!path || !*path) {
 		az_fail(err, AZ_ERR_INVALID, 0, "no token file given");
@@ -299,15 +402,25 @@ struct az_auth *az_auth_token_file(const char *path, struct az_error *err)
 	}
 	if (read_token_file(path, &tok, &st, err) != AZ_OK)
 		return NULL;
+	abs = absolute_path(path);
+	if (!abs) {
+		az_fail(err, AZ_ERR_NO_CREDENTIAL, 0,
+			"cannot resolve token file %s: %s", path,
+			strerror(errno));
+		explicit_bzero(tok, strlen(tok));
+		free(tok);
+		return NULL;
+	}
 	f = calloc(1, sizeof(*f));
-	if (!f || !(f->path = strdup(path))) {
-		free(f);
+	if (!f) {
+		free(abs);
 		explicit_bzero(tok, strlen(tok));
 		free(tok);
 		az_fail(err, AZ_ERR_NOMEM, 0, NULL);
 		return NULL;
 	}
 	f->base.ops = &file_ops;
+	f->path = abs;
 	pthread_mutex_init(&f->lock, NULL);
 	f->token = tok;
 	f->seen = st;

@@ -41,8 +41,16 @@ struct az_auth *az_auth_static(const char *token);
 
 /*
  * A token read from @path, re-read when its mtime or size changes. Fails
- * at creation (with a message in @err) when the file is missing, empty,
- * or readable by group or others.
+ * at creation (AZ_ERR_NO_CREDENTIAL, with a message in @err) when the
+ * file is missing, empty, or accessible by group or others. A relative
+ * @path is taken against the working directory at creation.
+ *
+ * Afterwards every az_auth_token() stats the file: when it is gone or
+ * has become accessible by group or others, the cached token is dropped
+ * and the call fails with AZ_ERR_UNAUTHORIZED, the message naming the
+ * file and the fix (chmod 600 PATH); one warning is logged per change of
+ * the file, not per call. It works again, without remounting, once the
+ * file is back and private.
  */
 struct az_auth *az_auth_token_file(const char *path, struct az_error *err);
 

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -268,6 +269,15 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 		return 1;
 	}
 	az_workspace_id(&fs.ws, fs.ws_id, sizeof(fs.ws_id));
+	/*
+	 * No core dump, no ptrace nor /proc/PID/mem for the same user: the
+	 * process will hold bearer tokens and secrets. Before the fork (the
+	 * child inherits it), before any credential is read; so no
+	 * MADV_DONTDUMP is needed on their buffers. Always, -d too (see
+	 * CREDENTIALS in computefs(1)).
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		log_warn("cannot disable core dumps: %s", strerror(errno));
 	if (cfs_daemon_start(&d, fo->foreground) < 0) {
 		fprintf(stderr, "computefs: cannot fork: %s\n",
 			strerror(errno));

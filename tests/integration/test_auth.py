@@ -6,6 +6,7 @@ metadata address (169.254.169.254) runs under `unshare -n`.
 """
 import os
 import shutil
+import signal
 import subprocess
 import time
 
@@ -279,3 +280,168 @@ def test_mount_t_fuse_computefs_and_fstab(emu_factory, mnt, tmp_path):
             assert f.read() == "Running\n"
     finally:
         subprocess.run(["umount", mnt])
+
+
+def token_file_warnings(m, path):
+    """The credential's own warnings about @path (each failed write is
+    also logged, by the write path, with the same reason)."""
+    return [l for l in m.stderr().splitlines()
+            if l.startswith(("computefs: warning: token file " + path,
+                             "computefs: warning: cannot stat token file " +
+                             path))]
+
+
+def works_again(m):
+    """A write succeeds again, without remounting: at once, or when the
+    cache next retries the listing it failed to refresh (2 s)."""
+    wait_for(lambda: sh("echo restart > %s/ci-alice/control" %
+                        m.path).returncode == 0,
+             timeout=10, what="the mount to work again")
+    assert "is usable again" in m.stderr()
+
+
+def test_token_file_turned_readable_is_refused_until_fixed(emu_factory, mnt):
+    # The mode is checked at each token request, not only at mount time
+    # nor only after a 401: the cached token is not used either.
+    emu = emu_factory("--instances", "2")
+    m = Mount(emu, mnt)
+    try:
+        m.start()
+        tok = m.token_file
+        os.chmod(tok, 0o644)
+        before = emu.counters()["total"]
+        for _ in range(3):
+            r = sh("echo restart > %s/ci-alice/control" % m.path)
+            assert r.returncode != 0
+            assert "Permission denied" in r.stderr, r.stderr
+        assert emu.counters()["total"] == before  # nothing was sent
+        lines = token_file_warnings(m, tok)
+        assert len(lines) == 1, m.stderr()  # once per change, not per call
+        assert "chmod 600 " + tok in lines[0]
+        assert "0644" in lines[0]
+        assert emu.token not in m.stderr()
+
+        os.chmod(tok, 0o600)  # fixed: works again, no remount
+        r = sh("echo restart > %s/ci-alice/control" % m.path)
+        assert r.returncode == 0, r.stderr
+        assert "token file %s is usable again" % tok in m.stderr()
+        assert len(token_file_warnings(m, tok)) == 1
+    finally:
+        m.stop()
+
+
+def test_token_file_removed_is_refused_until_back(emu_factory, mnt):
+    emu = emu_factory("--instances", "2")
+    m = Mount(emu, mnt, cache_ttl=0.2)
+    try:
+        m.start()
+        tok = m.token_file
+        os.rename(tok, tok + ".away")
+        time.sleep(0.3)  # past the TTL: the listing is asked for anew
+        r = sh("echo restart > %s/ci-alice/control" % m.path)
+        assert r.returncode != 0
+        assert "Permission denied" in r.stderr, r.stderr
+        lines = token_file_warnings(m, tok)
+        assert len(lines) == 1, m.stderr()
+        assert "No such file or directory" in lines[0]
+
+        os.rename(tok + ".away", tok)
+        works_again(m)
+    finally:
+        m.stop()
+
+
+def test_refused_after_a_401_too(emu_factory, mnt):
+    # The case that used to fail silently: the token is renewed after a
+    # 401, the file is no longer private, every call was EIO.
+    emu = emu_factory("--instances", "2")
+    m = Mount(emu, mnt, cache_ttl=0.2)
+    try:
+        m.start()
+        tok = m.token_file
+        os.chmod(tok, 0o640)
+        emu.faults([{"route": "list", "status": 401, "times": 1}])
+        time.sleep(0.3)
+        os.listdir(m.path)  # may be served stale; asks for the token
+        r = sh("echo restart > %s/ci-alice/control" % m.path)
+        assert "Permission denied" in r.stderr, r.stderr
+        lines = token_file_warnings(m, tok)
+        assert len(lines) == 1 and "chmod 600 " + tok in lines[0], lines
+        emu.faults([])
+        os.chmod(tok, 0o600)
+        works_again(m)
+    finally:
+        m.stop()
+
+
+# ---- no secrets in core dumps ----
+
+NO_PTRACE = ["setpriv", "--inh-caps=-sys_ptrace", "--bounding-set=-sys_ptrace",
+             "--"]
+
+
+def cap_prm(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return [l for l in f if l.startswith("CapPrm:")][0]
+
+
+def memory_open(pid):
+    """Whether a peer (same uid and capabilities, no CAP_SYS_PTRACE) may
+    open /proc/PID/mem: the kernel allows it (ptrace_may_access, attach
+    mode) only when PID is dumpable. Opening reads nothing."""
+    r = subprocess.run(NO_PTRACE + ["/bin/sh", "-c", 'exec 3< "$0"',
+                                    "/proc/%d/mem" % pid],
+                       capture_output=True, text=True, timeout=10)
+    return r.returncode == 0
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="no setpriv")
+def test_daemon_is_not_dumpable(emu_factory, mnt):
+    emu = emu_factory("--instances", "1")
+    # control: a dumpable process with the same uid and capabilities
+    peer = subprocess.Popen(NO_PTRACE + ["sleep", "60"])
+    m = Mount(emu, mnt)
+    m.argv = NO_PTRACE + m.argv
+    try:
+        m.start()
+        assert cap_prm(peer.pid) == cap_prm(m.proc.pid)
+        assert memory_open(peer.pid), "the control is not readable"
+        assert not memory_open(m.proc.pid)
+        assert os.listdir(m.path)  # and it works
+    finally:
+        peer.kill()
+        peer.wait()
+        m.stop()
+
+
+def test_daemon_writes_no_core(emu_factory, mnt, tmp_path):
+    with open("/proc/sys/kernel/core_pattern") as f:
+        pattern = f.read().strip()
+    if pattern.startswith("|") or "/" in pattern:
+        pytest.skip("core_pattern %r does not write into the working "
+                    "directory; not changing it" % pattern)
+    cores = tmp_path / "cores"
+    cores.mkdir()
+    in_cores = ["/bin/sh", "-c", 'cd "$0" && ulimit -c unlimited && '
+                'exec "$@"', str(cores)]
+    # control: a dumpable process left where a core would be
+    ctl = subprocess.Popen(in_cores + ["sleep", "60"])
+    time.sleep(0.2)
+    ctl.send_signal(signal.SIGSEGV)
+    ctl.wait()
+    if not list(cores.iterdir()):
+        pytest.skip("no core written for a dumpable process either")
+    for c in cores.iterdir():
+        c.unlink()
+    emu = emu_factory("--instances", "1")
+    env = dict(os.environ, ASAN_OPTIONS="disable_coredump=0")
+    m = Mount(emu, mnt, env=env)
+    m.argv = in_cores + m.argv
+    try:
+        m.start()
+        os.kill(m.proc.pid, signal.SIGSEGV)
+        m.proc.wait(timeout=10)
+        assert m.proc.returncode == -signal.SIGSEGV
+        assert list(cores.iterdir()) == []
+    finally:
+        m.stop()

@@ -1,7 +1,8 @@
 /**
  * @file
  * Unit tests for client/auth*.c: the static and token-file sources
- * (permissions, empty files, trailing white space, re-read on change),
+ * (permissions, at creation and after, each refusal logged once; empty
+ * files, trailing white space, re-read on change, relative paths),
  * and the credential chain's pure parts.
  */
 #include <fcntl.h>
@@ -101,6 +102,118 @@ static void test_token_file(void **state)
 	az_auth_invalidate(a);
 	assert_int_equal(az_auth_token(a, buf, sizeof(buf), &err), AZ_OK);
 	assert_string_equal(buf, "tok-three");
+	az_auth_free(a);
+}
+
+/* How many lines of the file @log hold @needle. */
+static int count_warnings(const char *log, const char *needle)
+{
+	FILE *f = fopen(log, "r");
+	char line[1024];
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, needle))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* After creation: the mode or the file itself changes under us. */
+static void test_token_file_goes_bad(void **state)
+{
+	struct az_auth *a;
+	struct az_error err;
+	char path[128], log[128], buf[64];
+	int saved, fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/later", dir);
+	snprintf(log, sizeof(log), "%s/stderr", dir);
+	write_file(path, "tok-later\n", 0600);
+	a = az_auth_token_file(path, &err);
+	assert_non_null(a);
+
+	/* warnings on, into a file */
+	log_setup("test_auth", false, LOG_LVL_WARN);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+
+	/* world-readable: refused, though the token is cached and the
+	 * content did not change; one warning for many calls */
+	assert_int_equal(chmod(path, 0644), 0);
+	for (int i = 0; i < 3; i++) {
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(az_auth_token(a, buf, sizeof(buf), &err),
+				 AZ_ERR_UNAUTHORIZED);
+		assert_int_equal(err.code, AZ_ERR_UNAUTHORIZED);
+		assert_non_null(strstr(err.message, path));
+		assert_non_null(strstr(err.message, "chmod 600"));
+		assert_non_null(strstr(err.message, "0644"));
+	}
+	/* another change of the file: one more line */
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(az_auth_token(a, buf, sizeof(buf), &err),
+			 AZ_ERR_UNAUTHORIZED);
+	assert_int_equal(az_auth_token(a, buf, sizeof(buf), &err),
+			 AZ_ERR_UNAUTHORIZED);
+	/* invalidation (a 401) does not bring it back */
+	az_auth_invalidate(a);
+	assert_int_equal(az_auth_token(a, buf, sizeof(buf), &err),
+			 AZ_ERR_UNAUTHORIZED);
+
+	/* fixed: works again, nothing to recreate */
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(az_auth_token(a, buf, sizeof(buf), &err), AZ_OK);
+	assert_string_equal(buf, "tok-later");
+
+	/* removed: refused, even with the token in memory */
+	assert_int_equal(unlink(path), 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(az_auth_token(a, buf, sizeof(buf), &err),
+			 AZ_ERR_UNAUTHORIZED);
+	assert_non_null(strstr(err.message, path));
+	assert_int_equal(az_auth_token(a, buf, sizeof(buf), &err),
+			 AZ_ERR_UNAUTHORIZED);
+	write_file(path, "tok-back\n", 0600);
+	assert_int_equal(az_auth_token(a, buf, sizeof(buf), &err), AZ_OK);
+	assert_string_equal(buf, "tok-back");
+
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	log_setup("test_auth", false, LOG_LVL_ERROR);
+	assert_int_equal(count_warnings(log, "warning: token file"), 2);
+	assert_int_equal(count_warnings(log, "warning: cannot stat token "
+					     "file"), 1);
+	assert_int_equal(count_warnings(log, "chmod 600"), 2);
+	az_auth_free(a);
+}
+
+/* A relative path still names the same file once the daemon is in /. */
+static void test_token_file_relative(void **state)
+{
+	struct az_auth *a;
+	struct az_error err;
+	char path[128], cwd[256], buf[64];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/rel", dir);
+	write_file(path, "tok-rel\n", 0600);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	a = az_auth_token_file("rel", &err);
+	assert_int_equal(chdir("/"), 0);
+	assert_non_null(a);
+	write_file(path, "tok-rel-two\n", 0600);
+	assert_int_equal(az_auth_token(a, buf, sizeof(buf), &err), AZ_OK);
+	assert_string_equal(buf, "tok-rel-two");
+	assert_int_equal(chdir(cwd), 0);
 	az_auth_free(a);
 }
 
@@ -383,6 +496,8 @@ int main(void)
 		cmocka_unit_test(test_static),
 		cmocka_unit_test(test_token_file),
 		cmocka_unit_test(test_token_file_refused),
+		cmocka_unit_test(test_token_file_goes_bad),
+		cmocka_unit_test(test_token_file_relative),
 		cmocka_unit_test(test_expires_on),
 		cmocka_unit_test(test_local_time),
 		cmocka_unit_test(test_renew_at),
