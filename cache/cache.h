@@ -228,6 +228,14 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 			  const struct cache_op_args *args,
 			  struct az_error *err);
 
+/*
+ * computefs itself refused @v on @name (a guard, not Azure): show @err's
+ * message in the instance's errors as Azure's refusals are ("TIME VERB
+ * refused: message"), until an operation there succeeds. No request.
+ */
+void cache_refuse(struct cache *c, const char *name, enum cache_verb v,
+		  const struct az_error *err);
+
 /* Operations still being tracked. */
 size_t cache_pending(struct cache *c);
 

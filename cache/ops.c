@@ -172,15 +172,18 @@ void cache_oprec_remove_locked(struct cache *c, const char *name,
 }
 
 /*
- * Called with c->lock held: Azure refused @v on @name with @err (an
- * HTTP error reply); keep its words for NAME/errors, with verb and time.
+ * Called with c->lock held: Azure (or computefs) refused @v on @name with
+ * @err; keep its words for NAME/errors, with verb and time. The line it
+ * replaces, if any, is handed back in *@old (the caller frees it).
  */
 static void oprec_refuse_locked(struct cache *c, const char *name,
-				enum cache_verb v, const struct az_error *err)
+				enum cache_verb v, const struct az_error *err,
+				char **old)
 {
 	struct cache_oprec *r = oprec_get_locked(c, name);
-	char now[32], line[800];
+	char now[32], line[800], *s;
 
+	*old = NULL;
 	if (!r)
 		return;
 	utc_now(now, sizeof(now));
@@ -188,7 +191,25 @@ static void oprec_refuse_locked(struct cache *c, const char *name,
 		 cache_verb_name(v), err->arm_code[0] ? err->arm_code : "",
 		 err->arm_code[0] ? ": " : "",
 		 err->message[0] ? err->message : az_strerror(err->code));
-	set_str(&r->refusal, line);
+	s = strdup(line);
+	if (!s)
+		return;
+	*old = r->refusal;
+	r->refusal = s;
+}
+
+/* Remove the first @line (a whole line) from @comp's errors. */
+static void drop_error_line(struct az_compute *comp, const char *line)
+{
+	char *at = line && comp->errors ? strstr(comp->errors, line) : NULL;
+
+	if (!at)
+		return;
+	memmove(at, at + strlen(line), strlen(at + strlen(line)) + 1);
+	if (!*comp->errors) {
+		free(comp->errors);
+		comp->errors = NULL;
+	}
 }
 
 void cache_oprecs_free(struct cache *c)
@@ -408,6 +429,46 @@ static enum az_err name_free(struct cache *c, const char *name,
 	return rc;
 }
 
+void cache_refuse(struct cache *c, const char *name, enum cache_verb v,
+		  const struct az_error *err)
+{
+	struct cache_listing *nl = NULL, *l_old = NULL;
+	struct cache_item *it = NULL;
+	struct cache_oprec *r;
+	struct az_compute comp;
+	struct timespec now;
+	char *old;
+	long at;
+
+	pthread_mutex_lock(&c->lock);
+	oprec_refuse_locked(c, name, v, err, &old);
+	r = cache_oprec_find_locked(c, name);
+	at = cache_listing_find(c->cur, name);
+	/* show it now, copy on write, without asking Azure anything */
+	if (r && at >= 0 &&
+	    az_compute_copy(&comp, &c->cur->items[at]->comp) == 0) {
+		drop_error_line(&comp, old);
+		overlay(&comp, r);
+		it = cache_item_new(&comp);
+		az_compute_free(&comp);
+	}
+	if (it) {
+		cache_wall(c, &now);
+		cache_item_carry(it, c->cur->items[at], &now);
+		nl = cache_listing_with(c->cur, name, it);
+	}
+	if (nl) {
+		l_old = c->cur;
+		c->cur = nl;
+		cache_event_locked(c, it->comp.name, CACHE_CHANGED);
+		cache_tracker_start_locked(c); /* it delivers the event */
+	}
+	pthread_mutex_unlock(&c->lock);
+	cache_item_put(it);
+	cache_listing_put(l_old);
+	free(old);
+}
+
 /* A copy of @name's state in the listing at hand, or NULL. */
 static char *state_of(struct cache *c, const char *name)
 {
@@ -549,9 +610,12 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 			*err = oerr;
 		if (oerr.http_status >= 400 && rc != AZ_ERR_CANCELED) {
 			/* Azure said no: say why in NAME/errors */
+			char *old;
+
 			pthread_mutex_lock(&c->lock);
-			oprec_refuse_locked(c, name, v, &oerr);
+			oprec_refuse_locked(c, name, v, &oerr, &old);
 			pthread_mutex_unlock(&c->lock);
+			free(old);
 			cache_reread(c, name);
 		}
 		if (oerr.maybe_done && rc != AZ_ERR_CANCELED &&

@@ -37,6 +37,10 @@
 #include "util/call.h"
 #include "util/log.h"
 
+/* ms: a retry is made only when at least this is left for it after its
+ * wait (an attempt with less could not get an answer anyway) */
+#define MIN_ATTEMPT_MS 100
+
 /* The waker of a call (util/call.h): end the call's curl_multi_poll(). */
 static void wake_multi(void *arg)
 {
@@ -247,7 +251,7 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 		if (rc != CURLE_OK) {
 			bool big = x.too_big || rc == CURLE_FILESIZE_EXCEEDED;
 			bool late = rc == CURLE_OPERATION_TIMEDOUT &&
-				    left_ms(deadline) <= 0;
+				    left_ms(deadline) < MIN_ATTEMPT_MS;
 
 			az_http_xfer_reset(&x);
 			wait = az_retry_wait_ms(-1, retries + 1,
@@ -256,7 +260,7 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 			if (!big && !late && retries < max &&
 			    !call_canceled() &&
 			    az_retry_transport(r->method, rc, sent) &&
-			    left_ms(deadline) > wait) {
+			    left_ms(deadline) > wait + MIN_ATTEMPT_MS) {
 				retries++;
 				atomic_fetch_add(&h->retries, 1);
 				budget -= wait;
@@ -299,7 +303,7 @@ enum az_err az_http_send(struct az_http *h, const struct az_http_req *r,
 			wait = az_retry_wait_ms(resp->retry_after_ms,
 						retries + 1, budget < left ?
 						budget : left);
-			if (wait >= left)
+			if (wait + MIN_ATTEMPT_MS > left)
 				wait = -1; /* no time left for the retry */
 			if (wait < 0)
 				log_info("%s %s: HTTP %ld; no time left to "

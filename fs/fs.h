@@ -71,6 +71,12 @@ extern const struct fuse_lowlevel_ops cfs_ops;
  */
 void cfs_calls_cancel_all(struct cfs *fs);
 
+/*
+ * 1 when @path is a mount point already (a live one, or a FUSE mount
+ * whose daemon is gone: ENOTCONN), else 0. Reads /proc/self/mountinfo.
+ */
+int cfs_mounted(const char *path);
+
 /* The errno for a client error: the one mapping, at the fs/ boundary. */
 int cfs_errno(enum az_err e);
 

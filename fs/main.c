@@ -269,6 +269,12 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 		return 1;
 	}
 	az_workspace_id(&fs.ws, fs.ws_id, sizeof(fs.ws_id));
+	if (!o->stack && cfs_mounted(fo->mountpoint)) {
+		fprintf(stderr, "computefs: %s is already mounted; unmount it "
+			"first (fusermount3 -u %s), or mount over it with "
+			"-o stack\n", fo->mountpoint, fo->mountpoint);
+		return 1;
+	}
 	/*
 	 * No core dump, no ptrace nor /proc/PID/mem for the same user: the
 	 * process will hold bearer tokens and secrets. Before the fork (the

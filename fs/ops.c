@@ -33,19 +33,6 @@ static struct cfs *cfs_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-/* Wall-clock time a listing arrived (st_mtime uses change times now). */
-time_t cfs_listing_wall(const struct cache_listing *l)
-{
-	struct timespec now;
-	double age;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	age = (double)now.tv_sec + now.tv_nsec / 1e9 - cache_listing_time(l);
-	if (age < 0)
-		age = 0;
-	return time(NULL) - (time_t)age;
-}
-
 /*
  * Times: an instance's directory and files carry its change time (when
  * what they show last changed, cache_compute_changed()), the root and
@@ -162,7 +149,7 @@ static void stat_mine(struct cfs *fs, struct stat *st)
 }
 
 /* Created by, or assigned to, the signed-in identity? */
-static bool is_mine(const struct cfs *fs, const struct az_compute *c)
+bool cfs_is_mine(const struct cfs *fs, const struct az_compute *c)
 {
 	const char *oid = fs->info.oid;
 
@@ -313,7 +300,7 @@ int cfs_lookup_entry(struct cfs *fs, fuse_ino_t parent, const char *name,
 			return -cfs_errno(ae);
 		rc = -ENOENT;
 		slot = cfs_names_slot(fs->names, c->name);
-		if (strcmp(c->name, name) == 0 && is_mine(fs, c) && slot >= 0) {
+		if (strcmp(c->name, name) == 0 && cfs_is_mine(fs, c) && slot >= 0) {
 			rc = stat_instance(fs, (uint32_t)slot, CFS_LINK, c,
 					   &e->attr);
 			e->ino = e->attr.st_ino;
@@ -463,7 +450,7 @@ static int snap_root(struct cfs *fs, struct dirsnap *d, bool mine)
 			rc = -ENOMEM;
 			break;
 		}
-		if (mine && !is_mine(fs, c))
+		if (mine && !cfs_is_mine(fs, c))
 			continue;
 		rc = stat_instance(fs, (uint32_t)slot, mine ? CFS_LINK : CFS_DIR,
 				   c, &st);

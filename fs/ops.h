@@ -17,8 +17,8 @@
 int cfs_instance_of(struct cfs *fs, uint32_t slot, struct cache_listing **l,
 		    const struct az_compute **c);
 
-/* Wall-clock time a listing was fetched, for st_mtime. */
-time_t cfs_listing_wall(const struct cache_listing *l);
+/* Created by, or assigned to, the signed-in identity (what .mine holds)? */
+bool cfs_is_mine(const struct cfs *fs, const struct az_compute *c);
 
 /* ops.c: what ops.c, file.c and write.c answer, before calls.c wraps it */
 extern const struct fuse_lowlevel_ops cfs_ops_inner;

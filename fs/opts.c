@@ -43,6 +43,8 @@ static const struct fuse_opt cfs_opt_spec[] = {
 	OPT("vm_size=%s", vm_size),
 	OPT("ssh_key=%s", ssh_key),
 	OPT("no_delete", no_delete),
+	OPT("delete=%s", delete_policy),
+	OPT("stack", stack),
 	FUSE_OPT_KEY("ro", KEY_RO),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_KEY("-h", KEY_HELP),
@@ -132,6 +134,19 @@ int cfs_opts_parse(struct fuse_args *args, struct cfs_opts *o)
 				"seconds\n");
 		return -1;
 	}
+	if (!o->delete_policy || !strcmp(o->delete_policy, "mine")) {
+		o->delete_mode = CFS_DELETE_MINE;
+	} else if (!strcmp(o->delete_policy, "any")) {
+		o->delete_mode = CFS_DELETE_ANY;
+	} else if (!strcmp(o->delete_policy, "none")) {
+		o->delete_mode = CFS_DELETE_NONE;
+	} else {
+		fprintf(stderr, "computefs: delete=%s: use mine (the "
+				"default), any or none\n", o->delete_policy);
+		return -1;
+	}
+	if (o->no_delete)
+		o->delete_mode = CFS_DELETE_NONE;
 	if (o->show_help || o->show_version)
 		return 0;
 	if (!o->mountpoint) {
@@ -156,7 +171,7 @@ void cfs_opts_free(struct cfs_opts *o)
 		&o->workspace, &o->subscription, &o->resource_group,
 		&o->workspace_name, &o->config, &o->endpoint, &o->authority,
 		&o->auth, &o->token_file, &o->ca_file, &o->vm_size,
-		&o->ssh_key, &o->mountpoint,
+		&o->ssh_key, &o->mountpoint, &o->delete_policy,
 	};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
@@ -197,13 +212,17 @@ void cfs_opts_usage(const char *prog)
 	       "                           while Azure fails (default 300)\n"
 	       "    -o timeout=SECONDS     longest wait on Azure of one call "
 	       "(default 30)\n"
-	       "    -o vm_size=SIZE        VM size mkdir uses\n"
+	       "    -o vm_size=SIZE        VM size mkdir uses (default "
+	       CFS_DEFAULT_VM_SIZE ")\n"
 	       "    -o ssh_key=PATH        public key mkdir enables SSH "
 	       "with\n"
-	       "    -o no_delete           refuse rmdir\n"
+	       "    -o delete=WHO          whose instances rmdir deletes: "
+	       "mine (default:\n"
+	       "                           those in .mine), any, or none\n"
+	       "    -o no_delete           delete=none\n"
+	       "    -o stack               mount over a path already "
+	       "mounted\n"
 	       "    -o ro                  refuse every change\n"
-	       "    -h, --help             this text\n"
-	       "    -V, --version          version\n"
 	       "\n"
 	       "See computefs(1).\n\n",
 	       prog, prog, prog);

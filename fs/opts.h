@@ -15,6 +15,9 @@
 
 #include "client/workspace.h"
 
+/* What mkdir creates without -o vm_size= (a general-purpose size). */
+#define CFS_DEFAULT_VM_SIZE "Standard_DS3_v2"
+
 struct cfs_opts {
 	/* as given; NULL when not */
 	char *workspace;      /* ARM id: -o workspace= or the WORKSPACE arg */
@@ -34,7 +37,14 @@ struct cfs_opts {
 				 fails; default 300 */
 	double timeout;       /* seconds one call may wait on Azure, all
 				 retries included; default 30 */
-	int no_delete;
+	int no_delete;        /* -o no_delete: delete=none's old name */
+	char *delete_policy;  /* -o delete=mine|any|none, as given */
+	enum cfs_delete {
+		CFS_DELETE_MINE, /* only .mine's instances (the default) */
+		CFS_DELETE_ANY,
+		CFS_DELETE_NONE,
+	} delete_mode;        /* decided by cfs_opts_parse() */
+	int stack;            /* -o stack: mount over a mounted path too */
 	int ro;
 	int allow_other;  /* adds default_permissions */
 	int demo;

@@ -22,7 +22,6 @@
 #include "fs/verbs.h"
 #include "util/log.h"
 
-#define DEFAULT_VM_SIZE "Standard_DS3_v2"
 
 /* Ask the cache; it logs Azure's answer (and its message) itself. */
 static int operate(struct cfs *fs, const char *name, enum cache_verb v,
@@ -81,7 +80,7 @@ static int create(struct cfs *fs, fuse_req_t req, const struct cfs_create *c)
 
 	memset(&a, 0, sizeof(a));
 	a.vm_size = c->size[0] ? c->size
-			       : (o->vm_size ? o->vm_size : DEFAULT_VM_SIZE);
+			       : (o->vm_size ? o->vm_size : CFS_DEFAULT_VM_SIZE);
 	a.subnet = c->subnet[0] ? c->subnet : NULL;
 	a.assign_oid = c->assign_oid[0] ? c->assign_oid : NULL;
 	a.assign_tid = c->assign_tid[0] ? c->assign_tid : NULL;
@@ -121,6 +120,33 @@ static int known(struct cfs *fs, const char *name)
 	rc = strcmp(c->name, name) == 0 ? 0 : ENOENT;
 	cache_listing_put(l);
 	return rc;
+}
+
+/*
+ * delete=mine: @name must be the signed-in identity's (in .mine), else
+ * EACCES, said in the log and the instance's errors. 0 when it may go.
+ */
+static int guard_delete(struct cfs *fs, const char *name)
+{
+	struct cache_listing *l;
+	const struct az_compute *c;
+	struct az_error err;
+	bool mine;
+
+	if (cache_get(fs->cache, name, &l, &c, &err) != AZ_OK)
+		return ENOENT;
+	mine = cfs_is_mine(fs, c);
+	cache_listing_put(l);
+	if (mine)
+		return 0;
+	az_fail(&err, AZ_ERR_FORBIDDEN, 0, "not yours: neither created by "
+		"nor assigned to %s; computefs deletes only the instances in "
+		".mine unless mounted with -o delete=any",
+		fs->info.identity[0] ? fs->info.identity :
+				       "the signed-in identity");
+	log_warn("rmdir %s: %s", name, err.message);
+	cache_refuse(fs->cache, name, CACHE_DELETE, &err);
+	return EACCES;
 }
 
 void cfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -206,11 +232,13 @@ void cfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 							      : ENOTDIR);
 		return;
 	}
-	if (fs->opts->no_delete) {
+	if (fs->opts->delete_mode == CFS_DELETE_NONE) {
 		fuse_reply_err(req, EPERM);
 		return;
 	}
 	rc = known(fs, name);
+	if (rc == 0 && fs->opts->delete_mode == CFS_DELETE_MINE)
+		rc = guard_delete(fs, name);
 	if (rc == 0)
 		rc = operate(fs, name, CACHE_DELETE, NULL);
 	fuse_reply_err(req, rc);

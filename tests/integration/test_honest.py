@@ -34,7 +34,7 @@ def echo(m, text, path):
 @pytest.fixture
 def ws(emu_factory, mount_factory):
     emu = emu_factory("--instances", "4", "--op-seconds", str(OP))
-    m = mount_factory(emu)
+    m = mount_factory(emu, options=["delete=any"])
     return emu, m
 
 

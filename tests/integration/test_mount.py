@@ -120,10 +120,15 @@ def test_help_and_version_need_no_mountpoint():
     for word in ("workspace=", "subscription=", "resource_group=",
                  "workspace_name=", "config=", "endpoint=", "authority=",
                  "auth=", "token_file=", "ca_file=", "cache_ttl=",
-                 "stale_max=", "vm_size=", "ssh_key=", "no_delete", "-o ro",
+                 "stale_max=", "timeout=", "vm_size=", "ssh_key=",
+                 "delete=", "no_delete", "-o stack", "-o ro",
                  "--demo", "auto", "env", "managed-identity", "cli",
                  "token-file", "allow_other"):
         assert word in r.stdout, word
+    # each option once (libfuse's part lists -h and -V), defaults said
+    for word in ("--help", "--version"):
+        assert r.stdout.count(word) == 1, word
+    assert "(default Standard_DS3_v2)" in r.stdout
     r = subprocess.run([COMPUTEFS, "-V"], capture_output=True, text=True)
     assert r.returncode == 0
     assert r.stdout.startswith("computefs ")
@@ -165,6 +170,25 @@ def test_demo_mounts_and_cleans_up(mnt):
         except ConnectionRefusedError:
             return True
     wait_for(emulator_gone, timeout=10, what="the demo emulator to exit")
+
+
+def test_a_mounted_path_is_refused(mnt):
+    r = subprocess.run([COMPUTEFS, "--demo", mnt], capture_output=True,
+                       text=True, timeout=30)
+    try:
+        assert r.returncode == 0, r.stderr
+        again = subprocess.run([COMPUTEFS, "--demo", mnt],
+                               capture_output=True, text=True, timeout=30)
+        assert again.returncode == 1
+        assert again.stderr.count("\n") == 1, again.stderr
+        assert "already mounted" in again.stderr
+        assert "fusermount3 -u" in again.stderr
+        with open("/proc/self/mountinfo") as f:
+            mounted = [l for l in f if " %s " % mnt in l]
+        assert len(mounted) == 1, mounted  # nothing stacked
+    finally:
+        unmount(mnt)
+    assert os.listdir(mnt) == []
 
 
 def test_sigterm_unmounts_cleanly(emu_factory, mount_factory):

@@ -58,7 +58,7 @@ def refreshed(m):
 @pytest.fixture
 def ws(emu_factory, mount_factory):
     emu = emu_factory("--instances", "4", "--op-seconds", str(OP))
-    m = mount_factory(emu, cache_ttl=1)
+    m = mount_factory(emu, cache_ttl=1, options=["delete=any"])
     return emu, m
 
 

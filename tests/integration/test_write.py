@@ -55,7 +55,7 @@ def settle(m, name, final, allowed, timeout=15, since=None):
 @pytest.fixture
 def ws(emu_factory, mount_factory):
     emu = emu_factory("--instances", "4", "--op-seconds", str(OP))
-    m = mount_factory(emu)
+    m = mount_factory(emu, options=["delete=any"])
     return emu, m
 
 
@@ -266,6 +266,28 @@ def test_no_delete_and_ro(emu_factory, mount_factory, tmp_path):
     r = sh("echo stop > %s/ci-alice/control" % m2.path)
     assert r.returncode != 0 and "Read-only file system" in r.stderr
     assert "ci-bob" in emu.instances()
+
+
+def test_rmdir_is_guarded_by_default(emu_factory, mount_factory, tmp_path):
+    """delete=mine: only .mine's instances go; delete=any lifts it."""
+    emu = emu_factory("--instances", "3", "--op-seconds", str(OP))
+    m = mount_factory(emu, token=emu.user_token("alice")["access_token"])
+    mine = os.listdir(os.path.join(m.path, ".mine"))
+    assert mine == ["ci-alice"], mine
+    r = sh("rmdir %s/ci-bob" % m.path)
+    assert r.returncode != 0 and "Permission denied" in r.stderr
+    assert emu.counters()["routes"]["delete"] == 0
+    errors = open(os.path.join(m.path, "ci-bob/errors")).read()
+    assert "Delete refused: not yours" in errors, errors
+    assert "delete=any" in errors
+    assert any("rmdir ci-bob: not yours" in l for l in m.stderr().splitlines())
+    r = sh("rmdir %s/ci-alice" % m.path)
+    assert r.returncode == 0, r.stderr
+    m2 = mount_factory(emu, token=emu.user_token("alice")["access_token"],
+                       options=["delete=any"], path=str(tmp_path / "any"))
+    r = sh("rmdir %s/ci-bob" % m2.path)
+    assert r.returncode == 0, r.stderr
+    assert emu.counters()["routes"]["delete"] == 2
 
 
 def test_reads_racing_a_stop_never_go_back(ws):
