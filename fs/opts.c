@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/buf.h"
 
@@ -111,6 +112,31 @@ static int opt_proc(void *data, const char *arg, int key,
 	}
 }
 
+/*
+ * Make *@p absolute as the mount command meant it: "~/..." from $HOME,
+ * relative from the working directory (the daemon then moves to "/").
+ * Returns 0, or -1 (*@p unchanged).
+ */
+static int absolute_path(char **p)
+{
+	char cwd[PATH_MAX], *s = NULL;
+	const char *home = getenv("HOME");
+
+	if ((*p)[0] == '/')
+		return 0;
+	if ((*p)[0] == '~' && ((*p)[1] == '/' || !(*p)[1])) {
+		if (!home || !*home || asprintf(&s, "%s%s", home, *p + 1) < 0)
+			return -1;
+	} else {
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    asprintf(&s, "%s/%s", cwd, *p) < 0)
+			return -1;
+	}
+	free(*p);
+	*p = s;
+	return 0;
+}
+
 int cfs_opts_parse(struct fuse_args *args, struct cfs_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -147,6 +173,12 @@ int cfs_opts_parse(struct fuse_args *args, struct cfs_opts *o)
 	}
 	if (o->no_delete)
 		o->delete_mode = CFS_DELETE_NONE;
+	if (o->ssh_key && absolute_path(&o->ssh_key) < 0) {
+		fprintf(stderr, "computefs: ssh_key=%s: cannot resolve it "
+				"(no HOME, or the path is too long)\n",
+			o->ssh_key);
+		return -1;
+	}
 	if (o->show_help || o->show_version)
 		return 0;
 	if (!o->mountpoint) {

@@ -12,9 +12,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,6 +72,59 @@ static int read_key(const char *path, uid_t uid, char *out, size_t len)
 	return 0;
 }
 
+/*
+ * @path as the writer meant it: "~/..." in the caller's home, a relative
+ * path in the caller's working directory (/proc/PID/cwd: the daemon's
+ * own is "/"), an absolute one as it is. Returns 0 or -errno.
+ */
+static int caller_path(fuse_req_t req, const char *path, char *out,
+		       size_t len)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct passwd pw, *res = NULL;
+	char pwbuf[4096];
+	int n;
+
+	if (path[0] == '/')
+		n = snprintf(out, len, "%s", path);
+	else if (path[0] == '~' && (path[1] == '/' || !path[1])) {
+		if (getpwuid_r(ctx->uid, &pw, pwbuf, sizeof(pwbuf), &res) ||
+		    !res || !res->pw_dir)
+			return -ENOENT;
+		n = snprintf(out, len, "%s%s", res->pw_dir, path + 1);
+	} else if (path[0] == '~') {
+		return -EINVAL; /* ~otheruser: not ours to read */
+	} else {
+		n = snprintf(out, len, "/proc/%d/cwd/%s", (int)ctx->pid,
+			     path);
+	}
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * read_key() with the caller's file-system identity (setfsuid/setfsgid
+ * act on this thread alone), so a root daemon reads only what the
+ * writer could read itself.
+ */
+static int read_key_as(fuse_req_t req, const char *path, char *out,
+		       size_t len)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	char full[PATH_MAX];
+	uid_t ouid;
+	gid_t ogid;
+	int rc = caller_path(req, path, full, sizeof(full));
+
+	if (rc < 0)
+		return rc;
+	ogid = (gid_t)setfsgid(ctx->gid);
+	ouid = (uid_t)setfsuid(ctx->uid);
+	rc = read_key(full, ctx->uid, out, len);
+	setfsuid(ouid);
+	setfsgid(ogid);
+	return rc;
+}
+
 /* Create @c->name with the mount's defaults filled in. */
 static int create(struct cfs *fs, fuse_req_t req, const struct cfs_create *c)
 {
@@ -88,7 +144,8 @@ static int create(struct cfs *fs, fuse_req_t req, const struct cfs_create *c)
 		key = malloc(16384);
 		if (!key)
 			return ENOMEM;
-		rc = read_key(key_path, fuse_req_ctx(req)->uid, key, 16384);
+		/* -o ssh_key= was made absolute when the mount began */
+		rc = read_key_as(req, key_path, key, 16384);
 		if (rc < 0) {
 			log_warn("create %s: cannot use ssh key %s: %s",
 				 c->name, key_path, strerror(-rc));

@@ -1,5 +1,7 @@
 """Changing the workspace with echo, mkdir and rmdir on a real mount."""
 import os
+import pwd
+import secrets
 import threading
 import time
 
@@ -222,6 +224,36 @@ def test_create_file_with_options(ws, tmp_path):
     c = emu.instances()["ci-dora"]["properties"]["properties"]
     assert c["vmSize"] == "Standard_E4s_v3"
     assert c["sshSettings"]["sshPublicAccess"] == "Enabled"
+
+
+def test_ssh_key_paths_are_the_writers(ws, tmp_path):
+    """.create's ssh_key= relative to the writer's directory, ~ its home."""
+    emu, m = ws
+    key = tmp_path / "id.pub"
+    key.write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx rel@host\n")
+    r = sh("cd %s && echo 'ci-rel ssh_key=id.pub' > %s/.create" %
+           (tmp_path, m.path))
+    assert r.returncode == 0, r.stderr
+    # ~ is the caller's home from the password database (not $HOME)
+    home = pwd.getpwuid(os.getuid()).pw_dir
+    name = ".computefs-test-%s.pub" % secrets.token_hex(4)
+    with open(os.path.join(home, name), "w") as f:
+        f.write("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx home@host\n")
+    try:
+        r = sh("echo 'ci-home ssh_key=~/%s' > %s/.create" % (name, m.path),
+               env=dict(os.environ, HOME="/nonexistent"))
+        assert r.returncode == 0, r.stderr
+    finally:
+        os.unlink(os.path.join(home, name))
+    # a relative path that is not there is ENOENT, not the daemon's /
+    r = sh("cd %s && echo 'ci-none ssh_key=nope.pub' > %s/.create" %
+           (tmp_path, m.path))
+    assert r.returncode != 0 and "No such file" in r.stderr
+    settle(m, "ci-rel", "Running", ["Creating"])
+    c = emu.instances()["ci-rel"]["properties"]["properties"]
+    assert c["sshSettings"]["adminPublicKey"].endswith("rel@host")
+    c = emu.instances()["ci-home"]["properties"]["properties"]
+    assert c["sshSettings"]["adminPublicKey"].endswith("home@host")
 
 
 def test_bad_names_are_einval_without_request(ws):

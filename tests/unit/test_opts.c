@@ -96,6 +96,55 @@ static void test_flags(void **state)
 	cfs_opts_free(&o);
 }
 
+static void test_delete_policy_and_paths(void **state)
+{
+	char *mine[] = { "computefs", "/m", NULL };
+	char *any[] = { "computefs", "/m", "-o", "delete=any", NULL };
+	char *none[] = { "computefs", "/m", "-o", "no_delete", NULL };
+	char *bad[] = { "computefs", "/m", "-o", "delete=all", NULL };
+	char *rel[] = { "computefs", "/m", "-o", "ssh_key=keys/id.pub",
+			"-o", "timeout=0", NULL };
+	char *key[] = { "computefs", "/m", "-o", "ssh_key=~/.ssh/id.pub",
+			NULL };
+	struct fuse_args args;
+	struct cfs_opts o;
+	char cwd[4096], want[4200];
+
+	(void)state;
+	assert_int_equal(parse(&o, &args, 2, mine), 0);
+	assert_int_equal(o.delete_mode, CFS_DELETE_MINE); /* the default */
+	fuse_opt_free_args(&args);
+	cfs_opts_free(&o);
+	assert_int_equal(parse(&o, &args, 4, any), 0);
+	assert_int_equal(o.delete_mode, CFS_DELETE_ANY);
+	fuse_opt_free_args(&args);
+	cfs_opts_free(&o);
+	assert_int_equal(parse(&o, &args, 4, none), 0);
+	assert_int_equal(o.delete_mode, CFS_DELETE_NONE);
+	fuse_opt_free_args(&args);
+	cfs_opts_free(&o);
+	assert_int_equal(parse(&o, &args, 4, bad), -1);
+	fuse_opt_free_args(&args);
+	cfs_opts_free(&o);
+	/* timeout=0 is refused; the path would be made absolute */
+	assert_int_equal(parse(&o, &args, 6, rel), -1);
+	fuse_opt_free_args(&args);
+	cfs_opts_free(&o);
+	rel[5] = "timeout=5";
+	assert_int_equal(parse(&o, &args, 6, rel), 0);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(want, sizeof(want), "%s/keys/id.pub", cwd);
+	assert_string_equal(o.ssh_key, want);
+	assert_true(o.timeout == 5);
+	fuse_opt_free_args(&args);
+	cfs_opts_free(&o);
+	setenv("HOME", "/home/alice", 1);
+	assert_int_equal(parse(&o, &args, 4, key), 0);
+	assert_string_equal(o.ssh_key, "/home/alice/.ssh/id.pub");
+	fuse_opt_free_args(&args);
+	cfs_opts_free(&o);
+}
+
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -199,6 +248,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mount_helper_form),
 		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_delete_policy_and_paths),
 		cmocka_unit_test(test_workspace_sources),
 		cmocka_unit_test(test_config_search),
 	};
