@@ -1,7 +1,7 @@
 /**
  * @file
  * auth=auto: the credential chain in DefaultAzureCredential's order
- * (SPEC.md "Credentials"): service principal from the environment,
+ * (computefs(1), CREDENTIALS): service principal from the environment,
  * managed identity, then the Azure CLI. Each is asked for a token; the
  * first that gives one is the mount's source from then on.
  *

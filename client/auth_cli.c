@@ -6,7 +6,7 @@
  * directly (posix_spawnp, i.e. fork and exec, no shell), reads its
  * stdout, and gives it AZ_CLI_TIMEOUT_S seconds before killing it. The
  * token is parsed from accessToken with expires_on (epoch, CLI >= 2.54)
- * or else expiresOn (local time) (AZURE-API.md section 10.5). Renewal and
+ * or else expiresOn (local time) (docs/azure-api.md section 10.5). Renewal and
  * locking are auth_token.c's; the child is started without any lock held.
  */
 #include <errno.h>

@@ -2,7 +2,7 @@
  * @file
  * The service-principal token source (auth=env): client credentials from
  * AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, posted to
- * {authority}/{tenant}/oauth2/v2.0/token (AZURE-API.md section 10.1).
+ * {authority}/{tenant}/oauth2/v2.0/token (docs/azure-api.md section 10.1).
  * Renewal and locking are auth_token.c's; the secret stays in memory and
  * is wiped on free. The form body holds the secret, so it is never
  * logged (http.c logs no bodies).

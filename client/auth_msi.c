@@ -1,7 +1,7 @@
 /**
  * @file
  * The managed-identity token source (auth=managed-identity), detected in
- * azure-identity's order (AZURE-API.md sections 10.2-10.4):
+ * azure-identity's order (docs/azure-api.md sections 10.2-10.4):
  *   IDENTITY_ENDPOINT + IDENTITY_HEADER: App Service style, api 2019-08-01,
  *     header X-IDENTITY-HEADER, query client_id;
  *   MSI_ENDPOINT + MSI_SECRET: Azure ML compute, api 2017-09-01, header

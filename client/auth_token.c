@@ -2,7 +2,7 @@
  * @file
  * What the renewing token sources share: a cached token renewed before it
  * expires (5 minutes, as the Azure SDKs do), the parsers for every
- * expiry format AZURE-API.md section 10 lists, and reading a token reply.
+ * expiry format docs/azure-api.md section 10 lists, and reading a token reply.
  *
  * DESIGN
  * Each source's cached token is guarded by s->lock. A caller that finds
@@ -153,7 +153,7 @@ time_t az_parse_expires_on(const char *s)
 	static const char *const fmts[] = {
 		"%m/%d/%Y %I:%M:%S %p +00:00", /* legacy App Service, Windows */
 		"%m/%d/%Y %H:%M:%S +00:00",    /* legacy App Service, Linux */
-		/* AZURE-API.md's sample "00:00:00 PM": read as 24-hour */
+		/* docs/azure-api.md's sample "00:00:00 PM": read as 24-hour */
 		"%m/%d/%Y %H:%M:%S %p +00:00",
 	};
 	struct tm tm;

@@ -89,7 +89,7 @@ const char *az_client_endpoint(const struct az_client *c);
 /* ---- Writes and long-running operations (lro.c) ---- */
 
 /*
- * How an accepted operation is followed (AZURE-API.md section 7): by its
+ * How an accepted operation is followed (docs/azure-api.md section 7): by its
  * Azure-AsyncOperation status URL when Azure gave one, else its Location
  * URL, else (PUT) the resource's provisioningState. AZ_LRO_NONE: nothing
  * to poll; either it completed at once, or (a 202 without either header,

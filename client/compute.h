@@ -1,7 +1,7 @@
 /**
  * @file
  * A compute resource as plain C: the fields computefs shows, mapped from
- * Azure's ComputeResource JSON (AZURE-API.md section 4) by
+ * Azure's ComputeResource JSON (docs/azure-api.md section 4) by
  * az_compute_from_json(). Every string may be NULL (Azure left it null or
  * absent); enums stay strings because Azure marks them modelAsString.
  *
@@ -69,7 +69,7 @@ int az_compute_copy(struct az_compute *dst, const struct az_compute *src);
 void az_compute_free(struct az_compute *c);
 
 /*
- * Azure's compute-name rule (AZURE-API.md section 9): 3 to 24 ASCII
+ * Azure's compute-name rule (docs/azure-api.md section 9): 3 to 24 ASCII
  * characters, a letter first, then letters, digits and '-', and not
  * ending in '-' or in '-' followed only by digits ("ci-01" is refused,
  * "ci-01a" accepted). On false, a one-line reason goes to @why (size

@@ -147,7 +147,7 @@ enum az_err az_curl_err(CURLcode code);
  * The error of a refusal: az_http_status_err(), except that a 400 whose
  * ARM code or message says the instance's present state or condition
  * forbids it ("StartComputeInstanceOnlyAllowedInStoppedState", "... is
- * not allowed when ComputeInstance disk is full": AZURE-API.md section
+ * not allowed when ComputeInstance disk is full": docs/azure-api.md section
  * 6) is AZ_ERR_CONFLICT, as a 409 is: a valid request refused for now,
  * not a malformed one. Either string may be NULL.
  */

@@ -3,7 +3,7 @@
  * The client's write side (see client.h): start, stop, restart, resize,
  * create and delete, each returning once Azure accepted the request, and
  * az_lro_poll(), one step of following the operation, in the order the
- * Azure SDK's ARM poller uses (AZURE-API.md section 7.2):
+ * Azure SDK's ARM poller uses (docs/azure-api.md section 7.2):
  * Azure-AsyncOperation, then Location, then the resource's
  * provisioningState for PUT.
  *

@@ -3,7 +3,7 @@
  * The retry policy and failure mapping of http.c as pure functions:
  * Retry-After parsing, which replies and transport failures are retried,
  * backoff, and HTTP status / curl code / ARM error body to az_error.
- * Follows azure-core's RetryPolicy (AZURE-API.md section 8) for reads,
+ * Follows azure-core's RetryPolicy (docs/azure-api.md section 8) for reads,
  * but sends a write at most once: POST, PATCH and PUT are retried only
  * when Azure provably did not process them (no connection, 408, 429),
  * never after a 5xx or a lost reply; a 4xx refusal is never retried,

@@ -17,7 +17,7 @@ struct az_workspace {
 
 /*
  * Parse an ARM id (case-insensitive keywords, one optional trailing "/").
- * Checks each part against ARM's rules (AZURE-API.md section 2).
+ * Checks each part against ARM's rules (docs/azure-api.md section 2).
  * Returns 0, or -1 with a reason in @why (size @len).
  */
 int az_workspace_parse(const char *id, struct az_workspace *ws, char *why,

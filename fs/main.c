@@ -147,7 +147,8 @@ static const char *advice(enum az_err e)
 
 /*
  * The credential: the demo's token, a token file, one source by name, or
- * the chain of SPEC.md (auth=auto). Exits with one line on failure.
+ * the chain (auth=auto; computefs(1), CREDENTIALS). Exits with one
+ * line on failure.
  */
 static struct az_auth *make_auth(const struct cfs_opts *o,
 				 const struct cfs_demo *demo,

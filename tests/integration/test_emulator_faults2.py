@@ -254,7 +254,7 @@ def test_state_refusals(emu):
         # (a) stop of a Stopped instance
         ("ci-bob/stop", None, "StopComputeInstanceOnlyAllowedInRunningState",
          only_allowed("Stop", "ci-bob", RUNNING)),
-        # (b) start of a Running one (AZURE-API.md 6: code and message)
+        # (b) start of a Running one (docs/azure-api.md 6: code and message)
         ("ci-alice/start", None,
          "StartComputeInstanceOnlyAllowedInStoppedState",
          only_allowed("Start", "ci-alice", "'stopped'")),
@@ -320,7 +320,7 @@ def test_create_retried_after_its_reply_was_lost(emu):
     assert r.status == 409
     assert r.json["error"]["code"] == "Conflict"
     wait_state(emu, "ci-new", "Running")
-    # retried once it ended: Azure overwrites (AZURE-API.md 3): 200, an
+    # retried once it ended: Azure overwrites (docs/azure-api.md 3): 200, an
     # LRO again, the same compute (one of that name)
     r = emu.request("PUT", emu.ws("/computes/CI-NEW"), CREATE)
     assert r.status == 200
