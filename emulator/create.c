@@ -4,7 +4,6 @@
  */
 #include "emulator/create.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,25 +12,13 @@
 
 #include "emulator/shape.h"
 #include "emulator/text.h"
+#include "emulator/vmsize.h"
 
 static const char *const compute_types[] = {
 	"AKS", "Kubernetes", "AmlCompute", "ComputeInstance", "DataFactory",
 	"VirtualMachine", "HDInsight", "Databricks", "DataLakeAnalytics",
 	"SynapseSpark",
 };
-
-bool create_vm_size_valid(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isascii((unsigned char)s[i]) ||
-		    !(isalnum((unsigned char)s[i]) || s[i] == '_'))
-			return false;
-	return true;
-}
 
 static cJSON *fail(char *code, size_t coden, char *msg, size_t msgn,
 		   const char *c, const char *fmt, ...)
@@ -140,9 +127,8 @@ cJSON *create_resource(const struct create_args *a, const cJSON *body,
 		return FAIL("InvalidRequestContent",
 			    "properties.properties.vmSize must be a string.");
 	c.vm_size = v ? v->valuestring : "STANDARD_DS3_V2";
-	if (!create_vm_size_valid(c.vm_size))
-		return FAIL("ValidationError",
-			    "The VM size '%s' is not supported.", c.vm_size);
+	if (!vmsize_known(c.vm_size))
+		return FAIL(VMSIZE_REFUSED_CODE, VMSIZE_REFUSED_FMT, c.vm_size);
 	ssh = member(ci, "sshSettings");
 	if (ssh) {
 		v = member(ssh, "sshPublicAccess");
@@ -170,6 +156,9 @@ cJSON *create_resource(const struct create_args *a, const cJSON *body,
 		if (!cJSON_IsString(v))
 			return FAIL("InvalidRequestContent",
 				    "subnet.id must be a string.");
+		if (!vmsize_subnet_id_valid(v->valuestring))
+			return FAIL(SUBNET_REFUSED_CODE, SUBNET_REFUSED_FMT,
+				    v->valuestring);
 		c.subnet = v->valuestring;
 	}
 	pcs = member(ci, "personalComputeInstanceSettings");

@@ -32,7 +32,5 @@ cJSON *create_resource(const struct create_args *a, const cJSON *body,
 /* {id, type, name, location, properties{computeType, provisioningState}} */
 cJSON *create_reply_body(const cJSON *res);
 
-/* Is s a VM size Azure could accept (letters, digits, '_', 1-64)? */
-bool create_vm_size_valid(const char *s);
 
 #endif

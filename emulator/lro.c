@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emulator/create.h"
 #include "emulator/text.h"
+#include "emulator/vmsize.h"
 
 #define NS "Microsoft.MachineLearningServices"
 
@@ -195,9 +195,8 @@ static cJSON *resize_target(const struct emu_request *rq,
 		cJSON_Delete(body);
 		return NULL;
 	}
-	if (!create_vm_size_valid(t->valuestring)) {
-		reply_arm_error(r, 400, "ValidationError",
-				"The VM size '%s' is not supported.",
+	if (!vmsize_known(t->valuestring)) {
+		reply_arm_error(r, 400, VMSIZE_REFUSED_CODE, VMSIZE_REFUSED_FMT,
 				t->valuestring);
 		cJSON_Delete(body);
 		return NULL;

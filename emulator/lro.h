@@ -4,7 +4,8 @@
  * DELETE, POST start/stop/restart/resize, and the operation URLs under
  * .../locations/L/computeOperationsStatus/ID and computeOperationsResults/ID.
  *
- * Header variants follow AZURE-API.md §3/§12: start and resize answer 202
+ * Header variants follow the Azure REST API specs and examples
+ * (machinelearningservices 2025-06-01): start and resize answer 202
  * with Location; stop and restart 202 with Azure-AsyncOperation; PUT 201
  * (200 when it overwrites) with Azure-AsyncOperation; DELETE 202 with
  * both, 204 when the compute is absent. All carry Retry-After.

@@ -308,6 +308,21 @@ static void add_app(cJSON *apps, const char *display, const char *base,
 	cJSON_AddItemToArray(apps, a);
 }
 
+/*
+ * A public address from the documentation ranges of RFC 5737
+ * (203.0.113.0/24, 198.51.100.0/24, 192.0.2.0/24; hosts 1-254), so that
+ * no emulated instance points at a real host. 762 distinct addresses,
+ * then they repeat. Private addresses are in 10.0.0.0/8 (RFC 1918).
+ */
+static void public_ip(char *buf, size_t n, unsigned seed)
+{
+	static const char *const nets[] = { "203.0.113", "198.51.100",
+					    "192.0.2" };
+	unsigned k = seed % (3 * 254);
+
+	snprintf(buf, n, "%s.%u", nets[k / 254], k % 254 + 1);
+}
+
 void shape_set_state(cJSON *res, const char *state, unsigned ip_seed)
 {
 	cJSON *p = shape_obj(res, "properties");
@@ -334,9 +349,7 @@ void shape_set_state(cJSON *res, const char *state, unsigned ip_seed)
 		if (cJSON_IsFalse(pub)) {
 			cJSON_AddNullToObject(ends, "publicIpAddress");
 		} else {
-			snprintf(ip, sizeof(ip), "20.%u.%u.%u",
-				 40 + ip_seed / 250 % 200, ip_seed % 250 + 1,
-				 (ip_seed * 37) % 250 + 4);
+			public_ip(ip, sizeof(ip), ip_seed);
 			cJSON_AddStringToObject(ends, "publicIpAddress", ip);
 		}
 		snprintf(ip, sizeof(ip), "10.0.%u.%u", ip_seed / 250 % 250,

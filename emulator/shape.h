@@ -1,6 +1,8 @@
 /**
  * @file
- * The JSON shapes of Azure ML compute resources (AZURE-API.md §4):
+ * The JSON shapes of Azure ML compute resources (ComputeResource and
+ * ComputeInstanceProperties in the Azure REST API specs,
+ * machinelearningservices 2025-06-01):
  * builders for a ComputeInstance, an AmlCompute cluster and a Kubernetes
  * compute, and the edits the state machine makes to an instance (state,
  * connectivityEndpoints, applications, lastOperation, modifiedOn).

@@ -20,6 +20,7 @@
 #include "emulator/create.h"
 #include "emulator/shape.h"
 #include "emulator/text.h"
+#include "emulator/vmsize.h"
 
 #define MAX_OPS 4096
 
@@ -231,6 +232,16 @@ int store_insert(struct store *s, cJSON *res)
 		rc = -1;
 	pthread_mutex_unlock(&s->lock);
 	return rc;
+}
+
+/* properties.properties.vmSize, or NULL. */
+static const char *vm_size_of(const cJSON *res)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(res, "properties");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(p, "properties"), "vmSize");
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 static bool is_ci(const cJSON *res)
@@ -570,6 +581,11 @@ void store_begin(struct store *s, enum store_verb v, const char *name,
 		refuse(out, 400, "BadRequest",
 		       "The %s operation is only supported on compute "
 		       "instances; %s is not one.", vr->word, in->name);
+		goto out;
+	}
+	if (v == STORE_RESIZE && text_ieq(vm_size, vm_size_of(in->res))) {
+		refuse(out, 400, VMSIZE_SAME_CODE, VMSIZE_SAME_FMT, in->name,
+		       vm_size);
 		goto out;
 	}
 	state = shape_state(in->res);

@@ -114,8 +114,11 @@ bool store_op_get(struct store *s, const char *id, double now,
 bool store_force_state(struct store *s, const char *name, const char *state,
 		       double now);
 
-/* AZURE-API.md §9: 3-24 chars, a letter first, [A-Za-z0-9-], and not
- * ending in '-' followed only by digits. */
+/*
+ * The computeName pattern of the Azure REST API specs
+ * (machinelearningservices 2025-06-01): 3-24 chars, a letter first,
+ * [A-Za-z0-9-], and not ending in '-' followed only by digits.
+ */
 bool store_name_valid(const char *name);
 
 /* "create", "start", ...; and back (case-insensitive), -1 if unknown. */

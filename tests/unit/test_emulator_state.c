@@ -1,9 +1,10 @@
 /**
  * @file
  * Unit tests of the emulator's state machine (store.c) with a clock the
- * test drives, the compute name rule, api-version checks, skiptokens,
- * route parsing and fault rule matching.
+ * test drives, the compute name rule, the VM size table and subnet ids,
+ * api-version checks, skiptokens, route parsing and fault rule matching.
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include "emulator/seed.h"
 #include "emulator/shape.h"
 #include "emulator/store.h"
+#include "emulator/vmsize.h"
 
 #define WS "/subscriptions/s/resourceGroups/rg/providers/" \
 	   "Microsoft.MachineLearningServices/workspaces/ws"
@@ -240,6 +242,77 @@ static void test_name_rule(void **state)
 	}
 }
 
+static void test_vm_sizes_and_subnets(void **state)
+{
+	static const char *const sizes[] = {
+		"Standard_DS3_v2", "STANDARD_DS3_V2", "standard_e4s_v3",
+		"Standard_NC6s_v3", "STANDARD_NC6", "Standard_D2_v2",
+		"Standard_DS11_v2", "Standard_ND96asr_v4",
+	};
+	static const char *const not_sizes[] = {
+		"bogus", "", "Standard_DS3", "Standard_DS3_v2 ", "DS3_v2",
+		"Standard_DS3_v2x",
+	};
+	static const char *const bad_subnets[] = {
+		"test-subnet-resource-id", "", "/",
+		"/subscriptions/00000000-0000-0000-0000-00000000000/"
+		"resourceGroups/rg/providers/Microsoft.Network/"
+		"virtualNetworks/vn/subnets/s",
+		"/subscriptions/00000000-0000-0000-0000-000000000000/"
+		"resourceGroups/rg./providers/Microsoft.Network/"
+		"virtualNetworks/vn/subnets/s",
+		"/subscriptions/00000000-0000-0000-0000-000000000000/"
+		"resourceGroups/rg/providers/Microsoft.Network/"
+		"virtualNetworks/v/subnets/s",
+		"/subscriptions/00000000-0000-0000-0000-000000000000/"
+		"resourceGroups/rg/providers/Microsoft.Network/"
+		"virtualNetworks/vn/subnets/s-",
+		"/subscriptions/00000000-0000-0000-0000-000000000000/"
+		"resourceGroups/rg/providers/Microsoft.Network/"
+		"virtualNetworks/vn/subnets/s/",
+	};
+	struct store *s = seeded(2, 0);
+	struct store_result r;
+	char same[64];
+	cJSON *res;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++)
+		assert_true(vmsize_known(sizes[i]));
+	for (size_t i = 0; i < sizeof(not_sizes) / sizeof(*not_sizes); i++)
+		assert_false(vmsize_known(not_sizes[i]));
+	assert_false(vmsize_known(NULL));
+	assert_true(vmsize_subnet_id_valid(
+		"/subscriptions/00000000-0000-0000-0000-000000000000/"
+		"resourceGroups/rg/providers/Microsoft.Network/"
+		"virtualNetworks/vn/subnets/s"));
+	assert_true(vmsize_subnet_id_valid(
+		"/SUBSCRIPTIONS/ABCDEF00-0000-0000-0000-000000000000/"
+		"resourcegroups/a(b)_c-d.e/providers/microsoft.network/"
+		"virtualnetworks/v.n_/subnets/s_1"));
+	for (size_t i = 0; i < sizeof(bad_subnets) / sizeof(*bad_subnets);
+	     i++)
+		assert_false(vmsize_subnet_id_valid(bad_subnets[i]));
+	assert_false(vmsize_subnet_id_valid(NULL));
+
+	/*
+	 * A resize to the present size, its letters case-swapped, starts
+	 * nothing.
+	 */
+	res = store_get(s, "ci-bob", 0);
+	snprintf(same, sizeof(same), "%s", cJSON_GetObjectItem(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(res, "properties"),
+				    "properties"), "vmSize")->valuestring);
+	cJSON_Delete(res);
+	for (char *c = same; *c; c++)
+		*c = (char)(*c ^ 0x20 * !!isalpha((unsigned char)*c));
+	store_begin(s, STORE_RESIZE, "ci-bob", NULL, NULL, same, 0, &r);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(r.code, "InvalidParameter");
+	assert_string_equal(state_at(s, "ci-bob", 0.1), "Stopped");
+	store_free(s);
+}
+
 static void test_api_versions(void **state)
 {
 	(void)state;
@@ -369,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_create_and_delete),
 		cmocka_unit_test(test_paging),
 		cmocka_unit_test(test_name_rule),
+		cmocka_unit_test(test_vm_sizes_and_subnets),
 		cmocka_unit_test(test_api_versions),
 		cmocka_unit_test(test_skiptoken),
 		cmocka_unit_test(test_routes),
