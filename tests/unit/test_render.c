@@ -30,7 +30,7 @@ static struct az_compute running(void)
 	c.location = "eastus";
 	c.state = "Running";
 	c.vm_size = "STANDARD_DS3_V2";
-	c.public_ip = "20.61.3.17";
+	c.public_ip = "203.0.113.17";
 	c.private_ip = "10.0.0.4";
 	c.created_by = "alice";
 	c.ssh_enabled = true;
@@ -64,7 +64,7 @@ static void test_values(void **state)
 	(void)state;
 	expect(CFS_STATE, &c, "Running\n");
 	expect(CFS_SIZE, &c, "STANDARD_DS3_V2\n");
-	expect(CFS_IP, &c, "20.61.3.17\n");
+	expect(CFS_IP, &c, "203.0.113.17\n");
 	expect(CFS_LOCATION, &c, "eastus\n");
 	expect(CFS_CREATED_BY, &c, "alice\n");
 	expect(CFS_OPERATION, &c, "Start Succeeded 2026-11-24T10:00:00.000Z\n");
@@ -80,7 +80,7 @@ static void test_ssh(void **state)
 
 	(void)state;
 	expect(CFS_SSH, &c,
-	       "Host ci-alice\n    HostName 20.61.3.17\n    Port 50000\n"
+	       "Host ci-alice\n    HostName 203.0.113.17\n    Port 50000\n"
 	       "    User azureuser\n");
 	c.public_ip = NULL; /* private address only */
 	c.ssh_port = 0;
