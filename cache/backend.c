@@ -9,6 +9,7 @@
 #include "cache/cache.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* The handle cache_operate() keeps for one accepted operation. */
@@ -60,9 +61,19 @@ static enum az_err send_verb(struct az_client *client, const char *name,
 		p.subnet_id = args->subnet;
 		p.assigned_oid = args->assign_oid;
 		p.assigned_tid = args->assign_tid;
+		p.idle_minutes = args->idle_minutes;
+		p.start_at = args->start_at;
+		p.stop_at = args->stop_at;
+		p.week_days = args->week_days;
+		p.time_zone = args->time_zone;
 		return az_create(client, name, &p, lro, err);
 	case CACHE_DELETE:
 		return az_delete(client, name, lro, err);
+	case CACHE_IDLE:
+		memset(lro, 0, sizeof(*lro)); /* nothing to follow */
+		lro->retry_after = -1;
+		return az_set_idle_shutdown(client, name, args->idle_minutes,
+					    err);
 	}
 	return az_fail(err, AZ_ERR_INVALID, 0, "unknown operation");
 }

@@ -45,6 +45,8 @@ enum cache_verb {
 	CACHE_RESIZE, /* args->vm_size: the target size */
 	CACHE_CREATE, /* args: vm_size, and optionally the rest */
 	CACHE_DELETE,
+	CACHE_IDLE,   /* args->idle_minutes: set the idle shutdown; done
+			 once Azure answers (no operation to track) */
 };
 
 /* Azure's name of @v, as lastOperation.operationName spells it ("Stop"). */
@@ -56,6 +58,11 @@ struct cache_op_args {
 	const char *subnet;     /* create: subnet ARM id, or NULL */
 	const char *assign_oid; /* create: personal instance for oid@tid */
 	const char *assign_tid;
+	long idle_minutes;      /* create, idle: minutes; 0: none */
+	const char *start_at;   /* create: "HH:MM" start schedule, or NULL */
+	const char *stop_at;    /* create: "HH:MM" stop schedule, or NULL */
+	unsigned week_days;     /* create: bit 0 Monday..6 Sunday; 0: all */
+	const char *time_zone;  /* create: Windows zone name, or NULL (UTC) */
 };
 
 /* Where the cache gets its data: the client, or a fake in unit tests. */

@@ -252,6 +252,7 @@ bool cache_compute_same(const struct az_compute *a,
 		offsetof(struct az_compute, op_status),
 		offsetof(struct az_compute, op_time),
 		offsetof(struct az_compute, errors),
+		offsetof(struct az_compute, schedules),
 		offsetof(struct az_compute, json),
 	};
 	size_t i;
@@ -264,7 +265,7 @@ bool cache_compute_same(const struct az_compute *a,
 			return false;
 	}
 	if (a->ssh_enabled != b->ssh_enabled || a->ssh_port != b->ssh_port ||
-	    a->n_apps != b->n_apps)
+	    a->idle_minutes != b->idle_minutes || a->n_apps != b->n_apps)
 		return false;
 	for (i = 0; i < a->n_apps; i++)
 		if (!same_str(a->apps[i].name, b->apps[i].name) ||

@@ -53,6 +53,8 @@ const char *cache_verb_name(enum cache_verb v)
 		return "Create";
 	case CACHE_DELETE:
 		return "Delete";
+	case CACHE_IDLE:
+		return "IdleShutdown";
 	}
 	return "Unknown";
 }
@@ -510,6 +512,7 @@ static bool took_effect(struct cache *c, const char *name,
 		[CACHE_START] = "Starting", [CACHE_STOP] = "Stopping",
 		[CACHE_RESTART] = "Restarting", [CACHE_RESIZE] = "Resizing",
 		[CACHE_CREATE] = "Creating", [CACHE_DELETE] = "Deleting",
+		[CACHE_IDLE] = NULL, /* a setting: nothing moves */
 	};
 	struct az_compute comp;
 	struct az_error err;
@@ -527,10 +530,11 @@ static bool took_effect(struct cache *c, const char *name,
 		return false;
 	if (v == CACHE_CREATE)
 		yes = true;
-	else if (comp.state && strcasecmp(comp.state, moving[v]) == 0)
+	else if (comp.state && moving[v] &&
+		 strcasecmp(comp.state, moving[v]) == 0)
 		yes = true;
-	else if (v != CACHE_DELETE && v != CACHE_RESTART && comp.state &&
-		 before && strcasecmp(comp.state, before) != 0)
+	else if (moving[v] && v != CACHE_DELETE && v != CACHE_RESTART &&
+		 comp.state && before && strcasecmp(comp.state, before) != 0)
 		yes = true; /* already at its end: Stopped, Running, ... */
 	az_compute_free(&comp);
 	return yes;
@@ -576,6 +580,8 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 	if ((v == CACHE_RESIZE || v == CACHE_CREATE) &&
 	    (!args || !args->vm_size || !*args->vm_size))
 		return az_fail(err, AZ_ERR_INVALID, 0, "no vm size given");
+	if (v == CACHE_IDLE && (!args || args->idle_minutes <= 0))
+		return az_fail(err, AZ_ERR_INVALID, 0, "no idle time given");
 	op = calloc(1, sizeof(*op));
 	if (op)
 		op->name = strdup(name);
@@ -639,7 +645,10 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 			return rc;
 		}
 	}
-	if (rc != AZ_OK) {
+	if (rc != AZ_OK || v == CACHE_IDLE) {
+		/* refused; or a setting, done once Azure answered */
+		if (rc == AZ_OK)
+			cache_reread(c, name);
 		free(op->name);
 		free(op->before);
 		free(op->size);

@@ -118,6 +118,7 @@ static const char *target_state(enum cache_verb v)
 	case CACHE_RESIZE:
 		return "Stopped";
 	case CACHE_DELETE:
+	case CACHE_IDLE: /* never tracked */
 		return NULL;
 	}
 	return NULL;

@@ -160,6 +160,12 @@ struct az_create_params {
 	const char *subnet_id;      /* subnet ARM id, or NULL */
 	const char *assigned_oid;   /* personal instance for oid@tid, or */
 	const char *assigned_tid;   /* both NULL */
+	long idle_minutes;          /* idle shutdown; 0: none */
+	const char *start_at;       /* "HH:MM" a start schedule, or NULL */
+	const char *stop_at;        /* "HH:MM" a stop schedule, or NULL */
+	unsigned week_days;         /* of both: bit 0 Monday .. bit 6
+				       Sunday; 0: every day */
+	const char *time_zone;      /* Windows name; NULL: "UTC" */
 };
 
 /*
@@ -170,6 +176,19 @@ struct az_create_params {
 enum az_err az_create(struct az_client *c, const char *name,
 		      const struct az_create_params *p, struct az_lro *lro,
 		      struct az_error *err);
+
+/* Azure's range for an idle time before shutdown, in minutes. */
+#define AZ_IDLE_MIN 15
+#define AZ_IDLE_MAX (3 * 24 * 60)
+
+/*
+ * POST updateIdleShutdownSetting {"idleTimeBeforeShutdown": "PTnM"}:
+ * Azure answers 200 with no body once set (not a long-running
+ * operation). @minutes outside AZ_IDLE_MIN..AZ_IDLE_MAX: AZ_ERR_INVALID,
+ * no request. The API has no way to turn idle shutdown off.
+ */
+enum az_err az_set_idle_shutdown(struct az_client *c, const char *name,
+				 long minutes, struct az_error *err);
 
 /*
  * DELETE ?underlyingResourceAction=Delete. A 204 (already gone) is

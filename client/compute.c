@@ -217,6 +217,12 @@ enum az_err az_compute_from_json(const cJSON *obj, struct az_compute *out)
 		out->ssh_port = port;
 	if (errors_text(obj, &out->errors) < 0)
 		goto oom;
+	out->idle_minutes = az_duration_minutes(js_str(obj, CI
+						      "idleTimeBeforeShutdown"));
+	if (out->idle_minutes < 0)
+		out->idle_minutes = 0;
+	if (az_schedules_text(obj, &out->schedules) < 0)
+		goto oom;
 	if (map_apps(obj, out) < 0)
 		goto oom;
 	out->json = print_json(obj);
@@ -249,6 +255,7 @@ int az_compute_copy(struct az_compute *dst, const struct az_compute *src)
 		&src->created_by, &src->created_by_oid, &src->assigned_oid,
 		&src->assigned_tid, &src->ssh_user, &src->op_name,
 		&src->op_status, &src->op_time, &src->errors, &src->json,
+		&src->schedules,
 	};
 	char **d[] = {
 		&dst->name, &dst->id, &dst->location, &dst->compute_type,
@@ -257,12 +264,14 @@ int az_compute_copy(struct az_compute *dst, const struct az_compute *src)
 		&dst->created_by, &dst->created_by_oid, &dst->assigned_oid,
 		&dst->assigned_tid, &dst->ssh_user, &dst->op_name,
 		&dst->op_status, &dst->op_time, &dst->errors, &dst->json,
+		&dst->schedules,
 	};
 	size_t i;
 
 	memset(dst, 0, sizeof(*dst));
 	dst->ssh_enabled = src->ssh_enabled;
 	dst->ssh_port = src->ssh_port;
+	dst->idle_minutes = src->idle_minutes;
 	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		if (!copy_str(d[i], *s[i]))
 			goto oom;
@@ -314,6 +323,7 @@ void az_compute_free(struct az_compute *c)
 	free(c->op_status);
 	free(c->op_time);
 	free(c->errors);
+	free(c->schedules);
 	free(c->json);
 	memset(c, 0, sizeof(*c));
 }

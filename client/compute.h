@@ -46,6 +46,9 @@ struct az_compute {
 	char *op_status;      /* lastOperation.operationStatus */
 	char *op_time;        /* lastOperation.operationTime */
 	char *errors;         /* "CODE: message\n" per error; NULL when none */
+	long idle_minutes;    /* idleTimeBeforeShutdown; 0: none (off) */
+	char *schedules;      /* computeStartStop[] one a line (see
+				 az_schedules_text()); NULL when none */
 	struct az_app *apps;  /* applications[], entries with both fields */
 	size_t n_apps;
 
@@ -62,6 +65,22 @@ enum az_err az_compute_from_json(const cJSON *obj, struct az_compute *out);
 
 /* true when computeType is "ComputeInstance" (the only type shown). */
 bool az_compute_is_instance(const struct az_compute *c);
+
+/*
+ * An ISO 8601 duration ("PT45M", "PT2H30M", "P3D") in whole minutes, or
+ * -1 when it is not one (months and years are refused: not a time span
+ * of fixed length). Seconds are rounded down.
+ */
+long az_duration_minutes(const char *iso);
+
+/*
+ * The start/stop schedules of a ComputeResource @obj, one a line:
+ * "ACTION STATUS cron EXPR tz ZONE" or "ACTION STATUS recurrence FREQ
+ * INTERVAL HH:MM[,HH:MM...] DAY[,DAY...]|* tz ZONE" (days as Mon..Sun;
+ * ZONE a Windows time-zone name, may hold spaces, "UTC" when absent).
+ * *@out malloc'd, NULL when there are none. 0, or -1 on OOM.
+ */
+int az_schedules_text(const cJSON *obj, char **out);
 
 /* Deep copy; returns 0, or -1 out of memory (dst left zeroed). */
 int az_compute_copy(struct az_compute *dst, const struct az_compute *src);

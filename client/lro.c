@@ -394,53 +394,6 @@ enum az_err az_resize(struct az_client *c, const char *name,
 	return e;
 }
 
-char *az_create_body(const char *location, const struct az_create_params *p)
-{
-	cJSON *root = cJSON_CreateObject(), *props, *inner, *o, *u;
-	char *s = NULL;
-
-	if (!root)
-		return NULL;
-	if (location && *location &&
-	    !cJSON_AddStringToObject(root, "location", location))
-		goto out;
-	props = cJSON_AddObjectToObject(root, "properties");
-	if (!props ||
-	    !cJSON_AddStringToObject(props, "computeType", "ComputeInstance"))
-		goto out;
-	inner = cJSON_AddObjectToObject(props, "properties");
-	if (!inner || !cJSON_AddStringToObject(inner, "vmSize", p->vm_size))
-		goto out;
-	if (p->ssh_public_key && *p->ssh_public_key) {
-		o = cJSON_AddObjectToObject(inner, "sshSettings");
-		if (!o ||
-		    !cJSON_AddStringToObject(o, "sshPublicAccess", "Enabled") ||
-		    !cJSON_AddStringToObject(o, "adminPublicKey",
-					     p->ssh_public_key))
-			goto out;
-	}
-	if (p->subnet_id && *p->subnet_id) {
-		o = cJSON_AddObjectToObject(inner, "subnet");
-		if (!o || !cJSON_AddStringToObject(o, "id", p->subnet_id))
-			goto out;
-	}
-	if (p->assigned_oid && *p->assigned_oid) {
-		o = cJSON_AddObjectToObject(inner,
-					    "personalComputeInstanceSettings");
-		u = o ? cJSON_AddObjectToObject(o, "assignedUser") : NULL;
-		if (!u ||
-		    !cJSON_AddStringToObject(u, "objectId", p->assigned_oid) ||
-		    !cJSON_AddStringToObject(u, "tenantId",
-					     p->assigned_tid ?
-					     p->assigned_tid : ""))
-			goto out;
-	}
-	s = cJSON_PrintUnformatted(root);
-out:
-	cJSON_Delete(root);
-	return s;
-}
-
 enum az_err az_create(struct az_client *c, const char *name,
 		      const struct az_create_params *p, struct az_lro *lro,
 		      struct az_error *err)

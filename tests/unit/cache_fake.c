@@ -185,6 +185,8 @@ static const char *transit(enum cache_verb v)
 		return "Creating";
 	case CACHE_DELETE:
 		return "Deleting";
+	case CACHE_IDLE:
+		break;
 	}
 	return "?";
 }
@@ -201,6 +203,8 @@ static const char *final_state(enum cache_verb v)
 		return "Stopped";
 	case CACHE_DELETE:
 		return "";
+	case CACHE_IDLE:
+		break;
 	}
 	return "?";
 }
