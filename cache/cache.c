@@ -410,6 +410,22 @@ struct cache_listing *cache_peek(struct cache *c)
 	return l;
 }
 
+struct cache_listing *cache_peek_revalidate(struct cache *c)
+{
+	struct cache_listing *l = NULL;
+	double now;
+
+	pthread_mutex_lock(&c->lock);
+	now = cache_now(c);
+	if (c->cur) {
+		l = cache_listing_ref(c->cur);
+		if (c->cur_stale || now - c->cur->time >= c->cfg.ttl)
+			kick_locked(c, now);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return l;
+}
+
 /* Called with c->lock held: wait for @f (joined) within the call. */
 static enum az_err wait_flight_locked(struct cache *c, struct cache_flight *f,
 				      struct cache_listing **out,

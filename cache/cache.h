@@ -155,6 +155,13 @@ enum az_err cache_get(struct cache *c, const char *name,
  */
 struct cache_listing *cache_peek(struct cache *c);
 
+/*
+ * cache_peek(), and when the listing is older than the TTL a refresh is
+ * started in the background: for answers that must never wait (the
+ * .instances table) yet should not stay old. NULL when there is none.
+ */
+struct cache_listing *cache_peek_revalidate(struct cache *c);
+
 size_t cache_listing_count(const struct cache_listing *l);
 const struct az_compute *cache_listing_at(const struct cache_listing *l,
 					  size_t i);
@@ -245,6 +252,9 @@ void cache_refuse(struct cache *c, const char *name, enum cache_verb v,
 
 /* Operations still being tracked. */
 size_t cache_pending(struct cache *c);
+
+/* Is an operation on @name being tracked (or its outcome looked for)? */
+bool cache_busy(struct cache *c, const char *name);
 
 /*
  * Make the tracker look at its poll times now. Needed only when the

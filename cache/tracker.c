@@ -454,6 +454,18 @@ size_t cache_pending(struct cache *c)
 	return n;
 }
 
+bool cache_busy(struct cache *c, const char *name)
+{
+	struct cache_op *op;
+	bool busy = false;
+
+	pthread_mutex_lock(&c->lock);
+	for (op = c->ops; op && !busy; op = op->next)
+		busy = !strcasecmp(op->name, name);
+	pthread_mutex_unlock(&c->lock);
+	return busy;
+}
+
 void cache_wake(struct cache *c)
 {
 	pthread_mutex_lock(&c->lock);

@@ -43,11 +43,6 @@ static int render_node(struct cfs *fs, fuse_ino_t ino, struct buf *b)
 	return -ENOENT;
 }
 
-/* An open file: its bytes, rendered once at open(). */
-struct fh {
-	struct cfs_handle h; /* first: the handle list's view */
-	struct buf b;
-};
 
 static void fh_free(struct cfs_handle *h)
 {
@@ -82,7 +77,10 @@ void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	b = &f->b;
-	rc = render_node(fs, ino, b);
+	f->wait = cfs_node_of(ino).kind == NODE_INSTANCE &&
+		  cfs_node_of(ino).file == CFS_WAIT;
+	/* a wait file's bytes come when its read is answered (wait.c) */
+	rc = f->wait ? 0 : render_node(fs, ino, b);
 	if (rc == 0 && b->failed)
 		rc = -ENOMEM;
 	if (rc < 0) {
@@ -105,9 +103,19 @@ void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct fh *f = (struct fh *)(uintptr_t)fi->fh;
 	struct buf *b = f ? &f->b : NULL;
+	struct cfs *fs = fuse_req_userdata(req);
+	char name[256];
 	char *copy;
 
-	(void)ino;
+	if (f && f->wait) {
+		if (!cfs_names_get(fs->names, cfs_node_of(ino).slot, name,
+				   sizeof(name))) {
+			fuse_reply_err(req, ENOENT);
+			return;
+		}
+		cfs_wait_read(fs, req, name, f, size, off);
+		return;
+	}
 	if (!b || off < 0 || (size_t)off >= b->len) {
 		fuse_reply_buf(req, NULL, 0);
 		return;

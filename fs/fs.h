@@ -51,10 +51,27 @@ struct cfs {
 				     start canceled */
 	int stop_pipe[2];         /* signal handler -> stopper thread */
 
+	/* Parked reads of NAME/wait (wait.c) */
+	pthread_mutex_t wait_lock;
+	pthread_cond_t wait_cond;     /* pokes the waiter thread */
+	struct cfs_waiter *waiters;   /* protected by wait_lock */
+	pthread_t wait_thread;        /* valid when wait_started */
+	bool wait_started;            /* protected by wait_lock */
+	bool wait_exit;               /* protected by wait_lock */
+	bool stopping_waits;          /* protected by wait_lock: answer
+					 EINTR, park nothing new */
+
 	/* Open handles (handles.c) */
 	pthread_mutex_t handles_lock;
 	struct cfs_handle *handles; /* protected by handles_lock */
 };
+
+/* Wake the wait thread: something may have ended (cache notify). */
+void cfs_wait_poke(struct cfs *fs);
+/* Answer every parked wait EINTR and park no more (any thread). */
+void cfs_wait_cancel_all(struct cfs *fs);
+/* cfs_wait_cancel_all(), then join the wait thread (after the loop). */
+void cfs_wait_stop(struct cfs *fs);
 
 /* Track @h (opened) until cfs_handle_del() (released); free_fn frees it. */
 void cfs_handle_add(struct cfs *fs, struct cfs_handle *h,

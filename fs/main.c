@@ -90,6 +90,7 @@ static int wrap_stop_signal(int sig)
 static void stop_everything(struct cfs *fs)
 {
 	cfs_calls_cancel_all(fs);
+	cfs_wait_cancel_all(fs);
 	cache_shutdown(fs->cache);
 }
 
@@ -252,6 +253,8 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	memset(&fs, 0, sizeof(fs));
 	pthread_mutex_init(&fs.calls_lock, NULL);
 	pthread_mutex_init(&fs.handles_lock, NULL);
+	pthread_mutex_init(&fs.wait_lock, NULL);
+	call_cond_init(&fs.wait_cond);
 	fs.stop_pipe[0] = fs.stop_pipe[1] = -1;
 	fs.opts = o;
 	fs.uid = getuid();
@@ -336,6 +339,7 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 		rc = fuse_session_loop_mt(fs.se, fo->clone_fd);
 	log_info("unmounting %s", fo->mountpoint);
 	stop_everything(&fs); /* whatever ended the loop */
+	cfs_wait_stop(&fs);   /* parked reads answered, before unmount */
 	fuse_session_unmount(fs.se);
 	fuse_remove_signal_handlers(fs.se);
 	signal(SIGTERM, SIG_DFL); /* a second one ends cleanup: it is safe */
@@ -357,6 +361,8 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	cfs_demo_stop(&demo);
 	pthread_mutex_destroy(&fs.calls_lock);
 	pthread_mutex_destroy(&fs.handles_lock);
+	pthread_cond_destroy(&fs.wait_cond);
+	pthread_mutex_destroy(&fs.wait_lock);
 	/* libfuse reports the signal that ended the loop; those are clean */
 	return (rc == 0 || rc == SIGTERM || rc == SIGINT) ? 0 : 1;
 }

@@ -28,12 +28,16 @@ static const char *const file_names[CFS_FILE_END] = {
 	[CFS_ERRORS] = "errors",
 	[CFS_INFO_JSON] = "info.json",
 	[CFS_APPS] = "apps",
+	[CFS_IDLE] = "idle_shutdown",
+	[CFS_SCHEDULES] = "schedules",
+	[CFS_WAIT] = "wait",
 };
 
 static const char *const special_names[CFS_SPECIAL_END] = {
 	[CFS_WORKSPACE] = ".workspace",
 	[CFS_STATUS] = ".status",
 	[CFS_CREATE] = ".create",
+	[CFS_INSTANCES] = ".instances",
 };
 
 struct cfs_node cfs_node_of(fuse_ino_t ino)
@@ -79,6 +83,8 @@ unsigned cfs_file_perm(int file)
 		return 0200; /* write a verb; nothing to read */
 	case CFS_SIZE:
 		return 0644; /* write a size to resize */
+	case CFS_IDLE:
+		return 0644; /* write minutes */
 	default:
 		return 0444;
 	}

@@ -26,6 +26,7 @@ enum cfs_special {
 	CFS_WORKSPACE = 2, /* .workspace */
 	CFS_STATUS = 3,    /* .status */
 	CFS_CREATE = 4,    /* .create (write-only) */
+	CFS_INSTANCES = 5, /* .instances: one line an instance */
 	CFS_SPECIAL_END,
 };
 
@@ -46,6 +47,9 @@ enum cfs_file {
 	CFS_ERRORS,
 	CFS_INFO_JSON,
 	CFS_APPS,
+	CFS_IDLE,      /* idle_shutdown: minutes or "off"; write minutes */
+	CFS_SCHEDULES, /* schedules: one start/stop schedule a line */
+	CFS_WAIT,      /* wait: a read blocks while an operation runs */
 	CFS_FILE_END,
 };
 

@@ -29,6 +29,7 @@ void cfs_notify(void *ctx, const char *name, unsigned what)
 	long slot = cfs_names_slot(fs->names, name);
 	int rc;
 
+	cfs_wait_poke(fs); /* an operation may have ended */
 	if (slot >= 0 && (what & (CACHE_CHANGED | CACHE_REMOVED))) {
 		for (int f = 0; f < CFS_FILE_END; f++)
 			inval_inode(fs, cfs_ino_instance((uint32_t)slot, f));

@@ -30,6 +30,25 @@ void cfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 void cfs_releasedir(fuse_req_t req, fuse_ino_t ino,
 		    struct fuse_file_info *fi);
 
+/* An open file: its bytes, rendered once at open() (file.c). */
+struct fh {
+	struct cfs_handle h; /* first: the handle list's view */
+	struct buf b;        /* for a wait file: protected by
+				fs->wait_lock, filled when answered */
+	bool wait;           /* NAME/wait: a read parks (wait.c) */
+	bool answered;       /* protected by fs->wait_lock */
+	size_t want;         /* protected by fs->wait_lock: the parked
+				read's size */
+};
+
+/*
+ * wait.c: a read of NAME/wait on @f: answers at once when nothing is in
+ * flight (or with the rest of an earlier answer), else parks @req and
+ * returns; the wait thread replies.
+ */
+void cfs_wait_read(struct cfs *fs, fuse_req_t req, const char *name,
+		   struct fh *f, size_t size, off_t off);
+
 /* file.c */
 void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

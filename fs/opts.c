@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client/client.h"
 #include "util/buf.h"
 
 enum {
@@ -41,6 +42,8 @@ static const struct fuse_opt cfs_opt_spec[] = {
 	OPT("cache_ttl=%lf", cache_ttl),
 	OPT("stale_max=%lf", stale_max),
 	OPT("timeout=%lf", timeout),
+	OPT("idle=%ld", idle),
+	OPT("wait_timeout=%lf", wait_timeout),
 	OPT("vm_size=%s", vm_size),
 	OPT("ssh_key=%s", ssh_key),
 	OPT("no_delete", no_delete),
@@ -143,6 +146,7 @@ int cfs_opts_parse(struct fuse_args *args, struct cfs_opts *o)
 	o->cache_ttl = 15;
 	o->stale_max = 300;
 	o->timeout = 30;
+	o->wait_timeout = 1800;
 	if (fuse_opt_parse(args, o, cfs_opt_spec, opt_proc) == -1)
 		return -1;
 	if (o->cache_ttl < 0 || o->cache_ttl > 86400) {
@@ -152,6 +156,16 @@ int cfs_opts_parse(struct fuse_args *args, struct cfs_opts *o)
 	}
 	if (o->stale_max < 1 || o->stale_max > 86400) {
 		fprintf(stderr, "computefs: stale_max must be 1 to 86400 "
+				"seconds\n");
+		return -1;
+	}
+	if (o->idle && (o->idle < AZ_IDLE_MIN || o->idle > AZ_IDLE_MAX)) {
+		fprintf(stderr, "computefs: idle must be %d to %d minutes\n",
+			AZ_IDLE_MIN, AZ_IDLE_MAX);
+		return -1;
+	}
+	if (!(o->wait_timeout >= 1 && o->wait_timeout <= 86400)) {
+		fprintf(stderr, "computefs: wait_timeout must be 1 to 86400 "
 				"seconds\n");
 		return -1;
 	}
@@ -248,6 +262,10 @@ void cfs_opts_usage(const char *prog)
 	       CFS_DEFAULT_VM_SIZE ")\n"
 	       "    -o ssh_key=PATH        public key mkdir enables SSH "
 	       "with\n"
+	       "    -o idle=MINUTES        idle shutdown mkdir sets (15 to "
+	       "4320; default none)\n"
+	       "    -o wait_timeout=SECONDS  longest a read of NAME/wait "
+	       "blocks (default 1800)\n"
 	       "    -o delete=WHO          whose instances rmdir deletes: "
 	       "mine (default:\n"
 	       "                           those in .mine), any, or none\n"

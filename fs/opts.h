@@ -32,6 +32,9 @@ struct cfs_opts {
 	char *ca_file;
 	char *vm_size;
 	char *ssh_key;
+	long idle;            /* minutes of idle shutdown mkdir sets; 0: none */
+	double wait_timeout;  /* seconds a read of NAME/wait may block;
+				 default 1800 */
 	double cache_ttl;     /* seconds; default 15 */
 	double stale_max;     /* seconds past the TTL to serve when Azure
 				 fails; default 300 */

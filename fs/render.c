@@ -126,6 +126,20 @@ int cfs_render(int file, const struct az_compute *c, struct buf *out)
 		if (c->json)
 			buf_puts(out, c->json);
 		return 0;
+	case CFS_IDLE:
+		if (c->idle_minutes > 0)
+			buf_printf(out, "%ld\n", c->idle_minutes);
+		else
+			buf_puts(out, "off\n");
+		return 0;
+	case CFS_SCHEDULES:
+		if (c->schedules)
+			buf_puts(out, c->schedules);
+		return 0;
+	case CFS_WAIT:
+		/* what a finished wait says (fs/wait.c); ls -l shows it */
+		line(out, c->state ? c->state : "Unknown");
+		return 0;
 	case CFS_DIR:
 	case CFS_APPS:
 	case CFS_FILE_END:

@@ -5,6 +5,7 @@
  * never by a request to Azure.
  */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "fs/fs.h"
@@ -82,6 +83,61 @@ static void render_status(struct cfs *fs, struct buf *out)
 	buf_printf(out, "stale_served: %lu\n", cs.stale_served);
 }
 
+/* @c's IP for .instances: public, else private, else "-". */
+static const char *ip_of(const struct az_compute *c)
+{
+	if (c->public_ip && *c->public_ip)
+		return c->public_ip;
+	if (c->private_ip && *c->private_ip)
+		return c->private_ip;
+	return "-";
+}
+
+static int width(const char *s, int w)
+{
+	int n = s ? (int)strlen(s) : 1;
+
+	return n > w ? n : w;
+}
+
+/*
+ * .instances: one line an instance, columns aligned, no header: name,
+ * state, size, IP, idle shutdown minutes or "off", created by (last: it
+ * may hold spaces). From the listing at hand; no request.
+ */
+static void render_instances(struct cfs *fs, struct buf *out)
+{
+	struct cache_listing *l = cache_peek_revalidate(fs->cache);
+	size_t i, n = cache_listing_count(l);
+	int wn = 1, ws = 1, wz = 1, wi = 1, wl = 3;
+	char idle[24];
+
+	for (i = 0; i < n; i++) {
+		const struct az_compute *c = cache_listing_at(l, i);
+
+		wn = width(c->name, wn);
+		ws = width(c->state ? c->state : "Unknown", ws);
+		wz = width(c->vm_size ? c->vm_size : "-", wz);
+		wi = width(ip_of(c), wi);
+		snprintf(idle, sizeof(idle), "%ld", c->idle_minutes);
+		wl = width(idle, wl);
+	}
+	for (i = 0; i < n; i++) {
+		const struct az_compute *c = cache_listing_at(l, i);
+
+		if (c->idle_minutes > 0)
+			snprintf(idle, sizeof(idle), "%ld", c->idle_minutes);
+		else
+			snprintf(idle, sizeof(idle), "off");
+		buf_printf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wn,
+			   c->name, ws, c->state ? c->state : "Unknown", wz,
+			   c->vm_size ? c->vm_size : "-", wi, ip_of(c), wl,
+			   idle, c->created_by && *c->created_by ?
+			   c->created_by : "-");
+	}
+	cache_listing_put(l);
+}
+
 int cfs_render_special(struct cfs *fs, int special, struct buf *out)
 {
 	switch ((enum cfs_special)special) {
@@ -93,6 +149,9 @@ int cfs_render_special(struct cfs *fs, int special, struct buf *out)
 		return 0;
 	case CFS_CREATE:
 		return 0; /* write-only: no bytes */
+	case CFS_INSTANCES:
+		render_instances(fs, out);
+		return 0;
 	case CFS_SPECIAL_END:
 		break;
 	}

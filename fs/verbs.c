@@ -7,9 +7,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "client/client.h"
 #include "client/compute.h"
 
 /* Trim white space from both ends of [*s, *s + *len). */
@@ -86,6 +88,118 @@ static int parse_assign(struct cfs_create *out, const char *v, size_t n)
 		    n - (size_t)(at - v) - 1);
 }
 
+static const char *const day_names[] = {
+	"mon", "tue", "wed", "thu", "fri", "sat", "sun",
+};
+
+/* The day @s[0..2] names (0 Monday), or -1. */
+static int day_of(const char *s, size_t len)
+{
+	int i;
+
+	if (len != 3)
+		return -1;
+	for (i = 0; i < 7; i++)
+		if (strncasecmp(s, day_names[i], 3) == 0)
+			return i;
+	return -1;
+}
+
+int cfs_parse_days(const char *s, size_t len, unsigned *out)
+{
+	const char *end = s + len;
+	int a, b, i;
+
+	*out = 0;
+	while (s < end) {
+		const char *comma = memchr(s, ',', (size_t)(end - s));
+		const char *item_end = comma ? comma : end;
+		const char *dash = memchr(s, '-', (size_t)(item_end - s));
+
+		if (dash) {
+			a = day_of(s, (size_t)(dash - s));
+			b = day_of(dash + 1, (size_t)(item_end - dash - 1));
+		} else {
+			a = b = day_of(s, (size_t)(item_end - s));
+		}
+		if (a < 0 || b < 0)
+			return -1;
+		for (i = a;; i = (i + 1) % 7) { /* Sat-Mon wraps */
+			*out |= 1u << i;
+			if (i == b)
+				break;
+		}
+		s = comma ? comma + 1 : end;
+	}
+	return *out ? 0 : -1;
+}
+
+/* "HH:MM", 00:00 to 23:59. */
+static int take_time(char *dst, const char *v, size_t n)
+{
+	if (n != 5 || v[2] != ':' || !isdigit((unsigned char)v[0]) ||
+	    !isdigit((unsigned char)v[1]) || !isdigit((unsigned char)v[3]) ||
+	    !isdigit((unsigned char)v[4]) ||
+	    (v[0] - '0') * 10 + (v[1] - '0') > 23 || v[3] > '5')
+		return -1;
+	memcpy(dst, v, 5);
+	dst[5] = '\0';
+	return 0;
+}
+
+/* A Windows time-zone name, '_' for a space: "W._Europe_Standard_Time". */
+static int take_zone(char *dst, size_t dlen, const char *v, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n >= dlen)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char ch = v[i];
+
+		if (!isalnum((unsigned char)ch) && !strchr("_.-+()", ch))
+			return -1;
+		dst[i] = ch == '_' ? ' ' : ch;
+	}
+	dst[n] = '\0';
+	return 0;
+}
+
+/* Minutes of idle time, Azure's 15 to 4320. */
+static int take_idle(long *dst, const char *v, size_t n)
+{
+	char num[16], *end;
+	long m;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, v, n);
+	num[n] = '\0';
+	errno = 0;
+	m = strtol(num, &end, 10);
+	if (errno || *end || m < AZ_IDLE_MIN || m > AZ_IDLE_MAX)
+		return -1;
+	*dst = m;
+	return 0;
+}
+
+int cfs_parse_idle(const char *buf, size_t len, long *minutes, char *why,
+		   size_t whylen)
+{
+	trim(&buf, &len);
+	if (len == 3 && strncasecmp(buf, "off", 3) == 0) {
+		snprintf(why, whylen, "Azure's API cannot turn idle shutdown "
+			 "off; set it to at most %d minutes", AZ_IDLE_MAX);
+		return -EINVAL;
+	}
+	if (take_idle(minutes, buf, len) < 0) {
+		snprintf(why, whylen, "expected minutes, %d to %d",
+			 AZ_IDLE_MIN, AZ_IDLE_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int cfs_parse_create(const char *buf, size_t len, struct cfs_create *out,
 		     char *why, size_t whylen)
 {
@@ -135,6 +249,17 @@ int cfs_parse_create(const char *buf, size_t len, struct cfs_create *out,
 					   eq + 1, vl);
 			else if (kl == 9 && strncmp(buf, "assign_to", 9) == 0)
 				bad = parse_assign(out, eq + 1, vl);
+			else if (kl == 4 && strncmp(buf, "idle", 4) == 0)
+				bad = take_idle(&out->idle, eq + 1, vl);
+			else if (kl == 8 && strncmp(buf, "start_at", 8) == 0)
+				bad = take_time(out->start_at, eq + 1, vl);
+			else if (kl == 7 && strncmp(buf, "stop_at", 7) == 0)
+				bad = take_time(out->stop_at, eq + 1, vl);
+			else if (kl == 4 && strncmp(buf, "days", 4) == 0)
+				bad = cfs_parse_days(eq + 1, vl, &out->days);
+			else if (kl == 2 && strncmp(buf, "tz", 2) == 0)
+				bad = take_zone(out->tz, sizeof(out->tz),
+						eq + 1, vl);
 			else {
 				snprintf(why, whylen, "unknown key '%.*s'",
 					 (int)(kl > 40 ? 40 : kl), buf);
@@ -150,6 +275,12 @@ int cfs_parse_create(const char *buf, size_t len, struct cfs_create *out,
 	}
 	if (!out->name[0]) {
 		snprintf(why, whylen, "no name given");
+		return -EINVAL;
+	}
+	if ((out->days || out->tz[0]) && !out->start_at[0] &&
+	    !out->stop_at[0]) {
+		snprintf(why, whylen, "days= and tz= go with start_at= or "
+			 "stop_at=");
 		return -EINVAL;
 	}
 	if (!az_compute_name_valid(out->name, why, whylen))

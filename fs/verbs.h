@@ -35,14 +35,36 @@ struct cfs_create {
 	char subnet[512];    /* an ARM id; "" when not given */
 	char assign_oid[64]; /* assign_to=OID@TID; "" when not given */
 	char assign_tid[64];
+	long idle;           /* idle=MINUTES; 0 when not given */
+	char start_at[6];    /* start_at=HH:MM; "" when not given */
+	char stop_at[6];     /* stop_at=HH:MM; "" when not given */
+	unsigned days;       /* days=Mon-Fri: bit 0 Monday .. 6 Sunday;
+				0 when not given (every day) */
+	char tz[64];         /* tz=ZONE, '_' read as a space; "" : UTC */
 };
 
 /*
- * "NAME [size=S] [ssh_key=PATH] [subnet=ID] [assign_to=OID@TID]", one
- * line. The name must satisfy Azure's rule (az_compute_name_valid).
- * Returns 0, or -EINVAL with a reason in @why.
+ * "NAME [size=S] [ssh_key=PATH] [subnet=ID] [assign_to=OID@TID]
+ * [idle=MIN] [start_at=HH:MM] [stop_at=HH:MM] [days=D] [tz=ZONE]", one
+ * line. The name must satisfy Azure's rule (az_compute_name_valid); idle
+ * is 15 to 4320 minutes; days a list or range of Mon..Sun
+ * ("Mon-Fri", "Sat,Sun"), used only with start_at or stop_at; tz a
+ * Windows time-zone name with '_' for its spaces
+ * ("W._Europe_Standard_Time"). Returns 0, or -EINVAL with a reason in
+ * @why.
  */
 int cfs_parse_create(const char *buf, size_t len, struct cfs_create *out,
 		     char *why, size_t whylen);
+
+/*
+ * The idle shutdown written to NAME/idle_shutdown: minutes, 15 to 4320
+ * (Azure's range). "off" is refused with a reason: Azure's API cannot
+ * turn it off. Returns 0, or -EINVAL with a reason in @why.
+ */
+int cfs_parse_idle(const char *buf, size_t len, long *minutes, char *why,
+		   size_t whylen);
+
+/* "Mon-Fri", "Mon,Wed,Fri", "sat-sun" to bits (0 Monday); -1: bad. */
+int cfs_parse_days(const char *s, size_t len, unsigned *out);
 
 #endif

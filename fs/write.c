@@ -140,6 +140,11 @@ static int create(struct cfs *fs, fuse_req_t req, const struct cfs_create *c)
 	a.subnet = c->subnet[0] ? c->subnet : NULL;
 	a.assign_oid = c->assign_oid[0] ? c->assign_oid : NULL;
 	a.assign_tid = c->assign_tid[0] ? c->assign_tid : NULL;
+	a.idle_minutes = c->idle ? c->idle : o->idle;
+	a.start_at = c->start_at[0] ? c->start_at : NULL;
+	a.stop_at = c->stop_at[0] ? c->stop_at : NULL;
+	a.week_days = c->days;
+	a.time_zone = c->tz[0] ? c->tz : NULL;
 	if (key_path) {
 		key = malloc(16384);
 		if (!key)
@@ -348,6 +353,13 @@ static int write_node(struct cfs *fs, fuse_req_t req, fuse_ino_t ino,
 		}
 		a.vm_size = vm;
 		return operate(fs, name, CACHE_RESIZE, &a);
+	case CFS_IDLE:
+		if (cfs_parse_idle(buf, size, &a.idle_minutes, why,
+				   sizeof(why)) < 0) {
+			log_warn("idle_shutdown %s: %s", name, why);
+			return EINVAL;
+		}
+		return operate(fs, name, CACHE_IDLE, &a);
 	default:
 		return EACCES;
 	}
