@@ -160,12 +160,14 @@ void admin_serve(struct emu *e, const struct route *rt,
 		 const struct emu_request *rq, struct emu_reply *r)
 {
 	const char *a = rt->admin;
+	const char *only = req_arg(rq, "route");
 	bool get = text_ieq(rq->method, "GET");
 	bool post = text_ieq(rq->method, "POST");
 	cJSON *ok;
 
 	if (get && strcmp(a, "requests") == 0) {
-		reply_json(r, 200, counters_json(e->counters));
+		reply_json(r, 200, counters_json(e->counters,
+						 only && *only ? only : NULL));
 	} else if (post && strcmp(a, "reset") == 0) {
 		counters_reset(e->counters);
 		r->status = 204;

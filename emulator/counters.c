@@ -4,11 +4,12 @@
  *
  * DESIGN: every connection thread calls counters_add() once per request,
  * so one mutex guards the whole struct; the work under it is a few string
- * compares and one copy into the log ring.
+ * compares and one copy into the log ring (the body is copied before).
  */
 #include "emulator/counters.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ struct log_entry {
 	char method[16];
 	char route[32];
 	char *path;
+	char *body;		/* NULL: the request had none */
+	bool truncated;		/* body cut at COUNTERS_BODY_MAX */
 	int status;
 };
 
@@ -42,7 +45,8 @@ struct counters {
 /* The route names every listing shows, even at zero. */
 static const char *const base_routes[] = {
 	"workspace", "list", "get", "put", "delete", "start", "stop",
-	"restart", "resize", "operation_status", "operation_result",
+	"restart", "resize", "idle_shutdown", "operation_status",
+	"operation_result",
 	"token_aad", "token_msi", "token_appservice", "token_imds",
 };
 
@@ -60,7 +64,9 @@ static void clear_locked(struct counters *c)
 {
 	for (int i = 0; i < COUNTERS_LOG_MAX; i++) {
 		free(c->log[i].path);
+		free(c->log[i].body);
 		c->log[i].path = NULL;
+		c->log[i].body = NULL;
 	}
 	c->total = 0;
 	c->nroutes = 0;
@@ -94,10 +100,22 @@ static void bump(struct named_count *tab, int *n, const char *name)
 }
 
 void counters_add(struct counters *c, const char *route, const char *method,
-		  const char *path, int status)
+		  const char *path, const char *body, size_t body_len,
+		  int status)
 {
+	size_t keep = body_len < COUNTERS_BODY_MAX ? body_len
+						   : COUNTERS_BODY_MAX;
+	char *copy = NULL;
 	struct log_entry *e;
 
+	/* Copied before the lock: a big body costs only its own thread. */
+	if (body && body_len) {
+		copy = malloc(keep + 1);
+		if (copy) {
+			memcpy(copy, body, keep);
+			copy[keep] = '\0';
+		}
+	}
 	pthread_mutex_lock(&c->lock);
 	c->total++;
 	bump(c->routes, &c->nroutes, route ? route : "other");
@@ -105,6 +123,9 @@ void counters_add(struct counters *c, const char *route, const char *method,
 	e = &c->log[c->log_next];
 	free(e->path);
 	e->path = strdup(path);
+	free(e->body);
+	e->body = copy;
+	e->truncated = copy && keep < body_len;
 	snprintf(e->method, sizeof(e->method), "%s", method);
 	snprintf(e->route, sizeof(e->route), "%s", route ? route : "other");
 	e->status = status;
@@ -114,7 +135,7 @@ void counters_add(struct counters *c, const char *route, const char *method,
 	pthread_mutex_unlock(&c->lock);
 }
 
-cJSON *counters_json(struct counters *c)
+cJSON *counters_json(struct counters *c, const char *route)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *routes, *methods, *log;
@@ -146,12 +167,20 @@ cJSON *counters_json(struct counters *c)
 	for (int i = 0; i < c->log_len; i++) {
 		const struct log_entry *e =
 			&c->log[(start + i) % COUNTERS_LOG_MAX];
-		cJSON *item = cJSON_CreateObject();
+		cJSON *item;
 
+		if (route && strcmp(route, e->route) != 0)
+			continue;
+		item = cJSON_CreateObject();
 		cJSON_AddStringToObject(item, "method", e->method);
 		cJSON_AddStringToObject(item, "path", e->path ? e->path : "");
 		cJSON_AddStringToObject(item, "route", e->route);
 		cJSON_AddNumberToObject(item, "status", e->status);
+		if (e->body) {
+			cJSON_AddStringToObject(item, "body", e->body);
+			if (e->truncated)
+				cJSON_AddTrueToObject(item, "body_truncated");
+		}
 		cJSON_AddItemToArray(log, item);
 	}
 	pthread_mutex_unlock(&c->lock);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "emulator/schedule.h"
 #include "emulator/shape.h"
 #include "emulator/text.h"
 #include "emulator/vmsize.h"
@@ -82,7 +83,8 @@ cJSON *create_resource(const struct create_args *a, const cJSON *body,
 	const cJSON *pcs, *desc, *tags;
 	struct shape_ci c = { 0 };
 	bool known = false;
-	cJSON *res;
+	cJSON *res, *sched = NULL;
+	char idle[32];
 
 	if (!store_name_valid(a->name))
 		return FAIL("ValidationError",
@@ -181,11 +183,17 @@ cJSON *create_resource(const struct create_args *a, const cJSON *body,
 			    "Shared.");
 	c.sharing = v ? v->valuestring : NULL;
 	v = member(ci, "idleTimeBeforeShutdown");
-	if (v && (!cJSON_IsString(v) || v->valuestring[0] != 'P'))
-		return FAIL("ValidationError",
-			    "idleTimeBeforeShutdown must be an ISO 8601 "
-			    "duration such as PT60M.");
-	c.idle = v ? v->valuestring : NULL;
+	if (v && !sched_check_idle(v, idle, sizeof(idle), code, coden, msg,
+				   msgn))
+		return NULL;
+	c.idle = v ? idle : NULL;
+	v = member(ci, "schedules");
+	if (v) {
+		sched = sched_build(v, code, coden, msg, msgn);
+		if (!sched)
+			return NULL;
+	}
+	c.schedules = sched;
 	v = member(ci, "enableNodePublicIp");
 	c.public_ip = !cJSON_IsFalse(v);
 	desc = member(props, "description");
@@ -203,6 +211,7 @@ cJSON *create_resource(const struct create_args *a, const cJSON *body,
 	c.ip_seed = a->seq;
 	c.created = time(NULL);
 	res = shape_ci(&c);
+	cJSON_Delete(sched);
 	tags = member(body, "tags");
 	shape_set_item(res, "tags", cJSON_IsObject(tags)
 					    ? cJSON_Duplicate(tags, 1)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emulator/schedule.h"
 #include "emulator/text.h"
 #include "emulator/vmsize.h"
 
@@ -205,6 +206,45 @@ static cJSON *resize_target(const struct emu_request *rq,
 	return body;
 }
 
+/*
+ * POST .../updateIdleShutdownSetting {"idleTimeBeforeShutdown": "PT120M"}:
+ * 200 with no body (Compute_UpdateIdleShutdownSetting), not an LRO. The
+ * body is checked before the compute is looked up, as for resize.
+ */
+static void idle_shutdown(struct emu *e, const struct route *rt,
+			  const struct emu_request *rq, struct emu_reply *r)
+{
+	cJSON *body = rq->body_len ? cJSON_ParseWithLength(rq->body,
+							   rq->body_len)
+				   : NULL;
+	struct store_result res;
+	char norm[32];
+
+	if (!cJSON_IsObject(body)) {
+		reply_arm_error(r, 400, "InvalidRequestContent",
+				"The request content was invalid and could not"
+				" be deserialized: a JSON object with "
+				"'idleTimeBeforeShutdown' is required.");
+		cJSON_Delete(body);
+		return;
+	}
+	if (!sched_check_idle(cJSON_GetObjectItemCaseSensitive(
+				      body, "idleTimeBeforeShutdown"),
+			      norm, sizeof(norm), res.code, sizeof(res.code),
+			      res.message, sizeof(res.message))) {
+		cJSON_Delete(body);
+		reply_arm_error(r, 400, res.code, "%s", res.message);
+		return;
+	}
+	cJSON_Delete(body);
+	store_set_idle(e->store, rt->name, norm, text_now(), &res);
+	if (res.status) {
+		refused(r, &res);
+		return;
+	}
+	r->status = 200;
+}
+
 void lro_action(struct emu *e, const struct route *rt,
 		const struct emu_request *rq, struct emu_reply *r)
 {
@@ -213,6 +253,10 @@ void lro_action(struct emu *e, const struct route *rt,
 	const char *size = NULL;
 	cJSON *body = NULL;
 
+	if (text_ieq(rt->action, "updateIdleShutdownSetting")) {
+		idle_shutdown(e, rt, rq, r);
+		return;
+	}
 	if (v != STORE_START && v != STORE_STOP && v != STORE_RESTART &&
 	    v != STORE_RESIZE) {
 		reply_arm_error(r, 404, "InvalidResourceType",

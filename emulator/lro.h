@@ -9,6 +9,7 @@
  * with Location; stop and restart 202 with Azure-AsyncOperation; PUT 201
  * (200 when it overwrites) with Azure-AsyncOperation; DELETE 202 with
  * both, 204 when the compute is absent. All carry Retry-After.
+ * POST updateIdleShutdownSetting is no LRO: 200 with no body.
  */
 #ifndef EMULATOR_LRO_H
 #define EMULATOR_LRO_H

@@ -137,6 +137,8 @@ static const char *action_name(const char *action)
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (text_ieq(action, known[i]))
 			return known[i];
+	if (text_ieq(action, "updateIdleShutdownSetting"))
+		return "idle_shutdown";
 	return "action";
 }
 

@@ -48,7 +48,8 @@ enum route_kind route_parse(const char *path, struct route *out);
 
 /*
  * The counter name for a request: workspace, list, get, put, delete,
- * patch, start, stop, restart, resize, action, operation_status,
+ * patch, start, stop, restart, resize, idle_shutdown
+ * (updateIdleShutdownSetting), action, operation_status,
  * operation_result, token_aad, token_msi, token_appservice, token_imds,
  * other; NULL for /_emulator/ requests, which are not counted.
  */

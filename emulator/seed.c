@@ -7,6 +7,12 @@
  * splitmix64 generator seeded with --seed, so a seed always gives the
  * same workspace. Clusters are spread evenly through the listing so that
  * they land on different pages.
+ *
+ * Cost control settings go by position, i % 4 (see README.md, "Seeded
+ * instances"): 0 a weekday start/stop recurrence in W. Europe Standard
+ * Time, 1 the cron stop of the REST API specs' example, 2 nothing at all
+ * (no idle shutdown either), 3 a disabled daily stop; idle shutdown
+ * PT45M for ci-alice, PT60M for odd i, PT120M for the other i % 4 == 0.
  */
 #include "emulator/seed.h"
 
@@ -15,6 +21,7 @@
 #include <string.h>
 
 #include "emulator/ident.h"
+#include "emulator/schedule.h"
 #include "emulator/shape.h"
 
 #define SEED_EPOCH 1714554000	/* 2024-05-01T09:00:00Z */
@@ -92,6 +99,52 @@ static void add_errors(cJSON *res, const char *code, const char *msg,
 	shape_set_item(ci, "errors", arr);
 }
 
+#define WEEKDAYS 0x1fu		/* Monday .. Friday */
+
+/* idleTimeBeforeShutdown of instance i, NULL: none. */
+static const char *seed_idle(int i)
+{
+	if (i == 0)
+		return "PT45M";
+	if (i % 2 == 1)
+		return "PT60M";
+	return i % 4 == 0 ? "PT120M" : NULL;
+}
+
+/* ComputeSchedules of instance i, NULL: none (schedules null). */
+static cJSON *seed_schedules(int i)
+{
+	cJSON *sch, *list;
+	unsigned id = (unsigned)i * 4 + 1;
+
+	if (i % 4 == 2)
+		return NULL;
+	sch = cJSON_CreateObject();
+	list = cJSON_AddArrayToObject(sch, "computeStartStop");
+	switch (i % 4) {
+	case 0:
+		cJSON_AddItemToArray(list, sched_recurrence(
+			"Start", "Enabled", 8, 0, WEEKDAYS,
+			"W. Europe Standard Time", "2024-05-01T00:00:00", id));
+		cJSON_AddItemToArray(list, sched_recurrence(
+			"Stop", "Enabled", 18, 0, WEEKDAYS,
+			"W. Europe Standard Time", "2024-05-01T00:00:00",
+			id + 1));
+		break;
+	case 1:
+		/* The REST API specs' example, word for word. */
+		cJSON_AddItemToArray(list, sched_cron(
+			"Stop", "Enabled", "0 18 * * *",
+			"Pacific Standard Time", "2021-04-23T01:30:00", id));
+		break;
+	default:
+		cJSON_AddItemToArray(list, sched_recurrence(
+			"Stop", "Disabled", 20, 0, 0, "UTC", NULL, id));
+		break;
+	}
+	return sch;
+}
+
 static cJSON *make_instance(const struct seed_opts *o, int i, uint64_t *rng,
 			    unsigned seq)
 {
@@ -99,7 +152,7 @@ static cJSON *make_instance(const struct seed_opts *o, int i, uint64_t *rng,
 	char name[64], upn[96], oid[37], subnet[512];
 	struct shape_ci c = { 0 };
 	uint64_t r = next(rng);
-	cJSON *res;
+	cJSON *res, *schedules;
 
 	seed_instance_name(i, name, sizeof(name));
 	snprintf(upn, sizeof(upn), "%s@%s", user, IDENT_DOMAIN);
@@ -126,7 +179,8 @@ static cJSON *make_instance(const struct seed_opts *o, int i, uint64_t *rng,
 	c.system_data = i % 2 == 0;
 	c.last_op = i % 3 == 1 ? NULL : (c.state[0] == 'S' && c.state[1] == 't'
 					 ? "Stop" : "Start");
-	c.idle = i % 2 == 1 ? "PT60M" : NULL;
+	c.idle = seed_idle(i);
+	c.schedules = schedules = seed_schedules(i);
 	c.sharing = "Personal";
 	c.ip_seed = seq;
 	c.created = SEED_EPOCH + (time_t)i * 3 * 3600;
@@ -139,6 +193,7 @@ static cJSON *make_instance(const struct seed_opts *o, int i, uint64_t *rng,
 		c.last_op = "Create";
 	}
 	res = shape_ci(&c);
+	cJSON_Delete(schedules);
 	if (strcmp(c.state, "CreateFailed") == 0) {
 		shape_set_last_op(res, "Create", "CreateFailed",
 				  "2024-05-02T10:00:00.0000000+00:00");

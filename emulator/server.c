@@ -244,8 +244,8 @@ void server_handle(struct emu *e, const struct emu_request *rq,
 	} else {
 		serve(e, &rt, rq, false, r);
 	}
-	counters_add(e->counters, name, rq->method, rq->path,
-		     r->drop ? 0 : r->status);
+	counters_add(e->counters, name, rq->method, rq->path, rq->body,
+		     rq->body_len, r->drop ? 0 : r->status);
 	log_debug("%s %s -> %d (%s%s)", rq->method, rq->path,
 		  r->drop ? 0 : r->status, name, faulted ? ", fault" : "");
 }

@@ -178,7 +178,9 @@ cJSON *shape_ci(const struct shape_ci *c)
 	cJSON_AddNullToObject(ci, "lastOperation");
 	if (c->last_op)
 		shape_set_last_op(res, c->last_op, "Succeeded", when);
-	cJSON_AddNullToObject(ci, "schedules");
+	cJSON_AddItemToObject(ci, "schedules",
+			      c->schedules ? cJSON_Duplicate(c->schedules, 1)
+					   : cJSON_CreateNull());
 	if (c->idle)
 		cJSON_AddStringToObject(ci, "idleTimeBeforeShutdown", c->idle);
 	cJSON_AddBoolToObject(ci, "enableNodePublicIp", c->public_ip);

@@ -37,6 +37,7 @@ struct shape_ci {
 	bool system_data;	/* add systemData */
 	const char *last_op;	/* lastOperation.operationName, NULL: null */
 	const char *idle;	/* idleTimeBeforeShutdown, NULL: absent */
+	const cJSON *schedules;	/* ComputeSchedules (copied), NULL: null */
 	const char *sharing;	/* applicationSharingPolicy, default Shared */
 	unsigned ip_seed;	/* picks the IP addresses */
 	time_t created;		/* createdOn */

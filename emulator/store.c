@@ -637,6 +637,39 @@ bool store_op_get(struct store *s, const char *id, double now,
 	return found;
 }
 
+void store_set_idle(struct store *s, const char *name, const char *value,
+		    double now, struct store_result *out)
+{
+	struct inst *in;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->lock);
+	tick(s, now);
+	in = find(s, name, NULL);
+	if (!in) {
+		refuse(out, 404, "ResourceNotFound",
+		       "The Resource 'Microsoft.MachineLearningServices"
+		       "/workspaces/computes/%s' was not found.%s", name, "");
+	} else if (!is_ci(in->res)) {
+		refuse(out, 400, "BadRequest",
+		       "The %s operation is only supported on compute "
+		       "instances; %s is not one.", "updateIdleShutdownSetting",
+		       in->name);
+	} else if (in->op && (in->op->pub.verb == STORE_CREATE ||
+			      in->op->pub.verb == STORE_DELETE)) {
+		refuse(out, 409, "Conflict",
+		       "There is an operation in progress on compute %s "
+		       "(%s); retry once it completes.", in->name,
+		       rules[in->op->pub.verb].during);
+	} else {
+		shape_set_str(shape_obj(shape_obj(in->res, "properties"),
+					"properties"),
+			      "idleTimeBeforeShutdown", value);
+		shape_touch(in->res);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
 bool store_force_state(struct store *s, const char *name, const char *state,
 		       double now)
 {

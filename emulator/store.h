@@ -110,6 +110,15 @@ struct store_op {
 bool store_op_get(struct store *s, const char *id, double now,
 		  struct store_op *out, cJSON **resource);
 
+/*
+ * Compute_UpdateIdleShutdownSetting: set instance NAME's
+ * idleTimeBeforeShutdown to value (checked already). Refused (out->status)
+ * 404 if absent, 400 if not a compute instance, 409 while it is being
+ * created or deleted; any state else, transitions included.
+ */
+void store_set_idle(struct store *s, const char *name, const char *value,
+		    double now, struct store_result *out);
+
 /* Force an instance's state (for tests); false if no such instance. */
 bool store_force_state(struct store *s, const char *name, const char *state,
 		       double now);

@@ -2,7 +2,8 @@
  * @file
  * Unit tests of the emulator's state machine (store.c) with a clock the
  * test drives, the compute name rule, the VM size table and subnet ids,
- * api-version checks, skiptokens, route parsing and fault rule matching.
+ * api-version checks, skiptokens, route parsing, fault rule matching,
+ * idle shutdown durations and updateIdleShutdownSetting on the store.
  */
 #include <ctype.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include "emulator/faults.h"
 #include "emulator/reply.h"
 #include "emulator/route.h"
+#include "emulator/schedule.h"
 #include "emulator/seed.h"
 #include "emulator/shape.h"
 #include "emulator/store.h"
@@ -433,6 +435,64 @@ static void test_lost_reply_and_drop_headers(void **state)
 	reply_free(&r);
 }
 
+static void test_idle_durations(void)
+{
+	static const struct {
+		const char *in;
+		double seconds;	/* < 0: not a duration */
+	} cases[] = {
+		{ "PT15M", 900 }, { "PT2H", 7200 }, { "P1D", 86400 },
+		{ "PT1H30M", 5400 }, { "PT0.5H", 1800 }, { "PT0,5H", 1800 },
+		{ "P1W", 604800 }, { "P1DT1S", 86401 }, { "PT", -1 },
+		{ "P", -1 }, { "pt30m", -1 }, { "PT30M1H", -1 },
+		{ "P1DT", -1 }, { "PT0.5H30M", -1 }, { "P1W1D", -1 },
+		{ "30M", -1 }, { "PT30", -1 }, { "", -1 },
+	};
+	char norm[32], code[64], msg[256];
+	cJSON *v;
+	double secs;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		bool ok = sched_parse_duration(cases[i].in, &secs);
+
+		assert_int_equal(ok, cases[i].seconds >= 0);
+		if (ok)
+			assert_true(secs == cases[i].seconds);
+	}
+	v = cJSON_CreateString("PT2H");
+	assert_true(sched_check_idle(v, norm, sizeof(norm), code,
+				     sizeof(code), msg, sizeof(msg)));
+	assert_string_equal(norm, "PT120M");
+	cJSON_SetValuestring(v, "PT14M");
+	assert_false(sched_check_idle(v, norm, sizeof(norm), code,
+				      sizeof(code), msg, sizeof(msg)));
+	assert_string_equal(code, "InvalidParameter");
+	cJSON_Delete(v);
+	assert_false(sched_check_idle(NULL, norm, sizeof(norm), code,
+				      sizeof(code), msg, sizeof(msg)));
+	assert_string_equal(code, "ValidationError");
+}
+
+static void test_store_idle(void)
+{
+	struct store *s = seeded(4, 1);
+	struct store_result out;
+	cJSON *res;
+
+	store_set_idle(s, "CI-ALICE", "PT30M", 0, &out);
+	assert_int_equal(out.status, 0);
+	res = store_get(s, "ci-alice", 0);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(
+		cJSON_GetObjectItem(res, "properties"), "properties"),
+		"idleTimeBeforeShutdown")->valuestring, "PT30M");
+	cJSON_Delete(res);
+	store_set_idle(s, "nobody", "PT30M", 0, &out);
+	assert_int_equal(out.status, 404);
+	store_set_idle(s, "cpu-cluster", "PT30M", 0, &out);
+	assert_int_equal(out.status, 400);
+	store_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +508,8 @@ int main(void)
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_lost_reply_and_drop_headers),
+		cmocka_unit_test(test_idle_durations),
+		cmocka_unit_test(test_store_idle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
