@@ -4,6 +4,7 @@ Against a real mount of the emulator: the bytes of each file, the errno
 of each write, the requests the emulator received, and how long a wait
 took (upper bounds, generous for a loaded machine).
 """
+import json
 import os
 import signal
 import subprocess
@@ -52,6 +53,10 @@ def test_idle_shutdown_reads_and_writes(ws):
     r = sh("echo 90 > %s/ci-alice/idle_shutdown" % m.path)
     assert r.returncode == 0, r.stderr
     assert routes(emu)["idle_shutdown"] == before + 1
+    posted = emu.get("/_emulator/requests?route=idle_shutdown",
+                     auth=False).json["log"][-1]
+    assert posted["method"] == "POST"
+    assert json.loads(posted["body"]) == {"idleTimeBeforeShutdown": "PT90M"}
     assert props(emu, "ci-alice")["idleTimeBeforeShutdown"] == "PT90M"
     assert read(m, "ci-alice/idle_shutdown") == "90\n"  # re-read at once
     # Azure's range, and "off", refused before any request
@@ -102,6 +107,11 @@ def test_create_with_idle_and_schedules(ws):
             "tz=W._Europe_Standard_Time")
     r = sh("echo '%s' > %s/.create" % (line, m.path))
     assert r.returncode == 0, r.stderr
+    sent = [json.loads(x["body"]) for x in emu.get(
+        "/_emulator/requests?route=put", auth=False).json["log"]
+        if x.get("body")]
+    assert sent[-1]["properties"]["properties"][
+        "idleTimeBeforeShutdown"] == "PT30M"
     p = props(emu, "ci-night")
     assert p["idleTimeBeforeShutdown"] == "PT30M"
     sched = p["schedules"]["computeStartStop"]
