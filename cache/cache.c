@@ -59,6 +59,7 @@
 #include "cache/internal.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -320,6 +321,12 @@ static void fetch(struct cache *c, struct cache_flight *f)
 	flight_put_locked(f); /* the refresher's reference */
 	pthread_mutex_unlock(&c->lock);
 	call_leave(&k);
+	/*
+	 * The pages' JSON (megabytes for a large workspace) is freed by
+	 * now: give those pages back to the system, so the daemon's size
+	 * follows what it shows, not what Azure sent.
+	 */
+	malloc_trim(0);
 }
 
 static void *refresher_main(void *arg)

@@ -253,7 +253,6 @@ bool cache_compute_same(const struct az_compute *a,
 		offsetof(struct az_compute, op_time),
 		offsetof(struct az_compute, errors),
 		offsetof(struct az_compute, schedules),
-		offsetof(struct az_compute, json),
 	};
 	size_t i;
 
@@ -266,6 +265,10 @@ bool cache_compute_same(const struct az_compute *a,
 	}
 	if (a->ssh_enabled != b->ssh_enabled || a->ssh_port != b->ssh_port ||
 	    a->idle_minutes != b->idle_minutes || a->n_apps != b->n_apps)
+		return false;
+	/* info.json: deflating is deterministic, so equal bytes */
+	if (a->zjson_len != b->zjson_len || a->json_len != b->json_len ||
+	    (a->zjson_len && memcmp(a->zjson, b->zjson, a->zjson_len)))
 		return false;
 	for (i = 0; i < a->n_apps; i++)
 		if (!same_str(a->apps[i].name, b->apps[i].name) ||

@@ -128,23 +128,52 @@ static int map_apps(const cJSON *obj, struct az_compute *out)
 	return 0;
 }
 
-static char *print_json(const cJSON *obj)
+/*
+ * Keep @obj as its compact JSON deflated (about a fifth of the pretty
+ * form) and the length of its pretty form ("\n"-ended), which is what
+ * info.json shows and stat reports. -1 on OOM.
+ */
+static int keep_json(const cJSON *obj, struct az_compute *out)
 {
-	char *s = cJSON_Print(obj);
-	size_t n;
-	char *r;
+	char *pretty = cJSON_Print(obj), *s;
 
+	if (!pretty)
+		return -1;
+	out->json_len = strlen(pretty) + 1;
+	cJSON_free(pretty);
+	s = cJSON_PrintUnformatted(obj);
 	if (!s)
-		return NULL;
-	n = strlen(s);
-	r = realloc(s, n + 2);
-	if (!r) {
-		cJSON_free(s);
-		return NULL;
-	}
-	r[n] = '\n';
-	r[n + 1] = '\0';
-	return r;
+		return -1;
+	out->zjson = az_zjson_deflate(s, strlen(s), &out->zjson_len);
+	cJSON_free(s);
+	return out->zjson ? 0 : -1;
+}
+
+char *az_compute_json(const struct az_compute *c)
+{
+	if (!c->zjson)
+		return strdup("");
+	return az_zjson_inflate(c->zjson, c->zjson_len, NULL);
+}
+
+int az_compute_json_pretty(const struct az_compute *c, struct buf *out)
+{
+	cJSON *doc;
+	char *s, *json;
+
+	if (!c->zjson)
+		return 0;
+	json = az_compute_json(c);
+	doc = json ? cJSON_Parse(json) : NULL;
+	free(json);
+	s = doc ? cJSON_Print(doc) : NULL;
+	cJSON_Delete(doc);
+	if (!s)
+		return -1;
+	buf_puts(out, s);
+	buf_puts(out, "\n");
+	cJSON_free(s);
+	return out->failed ? -1 : 0;
 }
 
 /* strdup that tells a failed copy from an absent field (see dup_line). */
@@ -225,8 +254,7 @@ enum az_err az_compute_from_json(const cJSON *obj, struct az_compute *out)
 		goto oom;
 	if (map_apps(obj, out) < 0)
 		goto oom;
-	out->json = print_json(obj);
-	if (!out->json)
+	if (keep_json(obj, out) < 0)
 		goto oom;
 	return AZ_OK;
 oom:
@@ -254,7 +282,7 @@ int az_compute_copy(struct az_compute *dst, const struct az_compute *src)
 		&src->vm_size, &src->public_ip, &src->private_ip,
 		&src->created_by, &src->created_by_oid, &src->assigned_oid,
 		&src->assigned_tid, &src->ssh_user, &src->op_name,
-		&src->op_status, &src->op_time, &src->errors, &src->json,
+		&src->op_status, &src->op_time, &src->errors,
 		&src->schedules,
 	};
 	char **d[] = {
@@ -263,7 +291,7 @@ int az_compute_copy(struct az_compute *dst, const struct az_compute *src)
 		&dst->vm_size, &dst->public_ip, &dst->private_ip,
 		&dst->created_by, &dst->created_by_oid, &dst->assigned_oid,
 		&dst->assigned_tid, &dst->ssh_user, &dst->op_name,
-		&dst->op_status, &dst->op_time, &dst->errors, &dst->json,
+		&dst->op_status, &dst->op_time, &dst->errors,
 		&dst->schedules,
 	};
 	size_t i;
@@ -272,6 +300,14 @@ int az_compute_copy(struct az_compute *dst, const struct az_compute *src)
 	dst->ssh_enabled = src->ssh_enabled;
 	dst->ssh_port = src->ssh_port;
 	dst->idle_minutes = src->idle_minutes;
+	dst->json_len = src->json_len;
+	if (src->zjson) {
+		dst->zjson = malloc(src->zjson_len ? src->zjson_len : 1);
+		if (!dst->zjson)
+			goto oom;
+		memcpy(dst->zjson, src->zjson, src->zjson_len);
+		dst->zjson_len = src->zjson_len;
+	}
 	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		if (!copy_str(d[i], *s[i]))
 			goto oom;
@@ -324,7 +360,7 @@ void az_compute_free(struct az_compute *c)
 	free(c->op_time);
 	free(c->errors);
 	free(c->schedules);
-	free(c->json);
+	free(c->zjson);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "client/error.h"
+#include "util/buf.h"
 
 struct az_app {
 	char *name; /* displayName, e.g. "Jupyter" */
@@ -52,7 +53,11 @@ struct az_compute {
 	struct az_app *apps;  /* applications[], entries with both fields */
 	size_t n_apps;
 
-	char *json; /* the resource as received, pretty-printed, "\n"-ended */
+	unsigned char *zjson; /* the resource as received: its compact
+				 JSON deflated (az_zjson_deflate) */
+	size_t zjson_len;     /* bytes of zjson */
+	size_t json_len;      /* bytes of its pretty form (info.json),
+				 "\n" included; 0 when there is none */
 };
 
 /*
@@ -65,6 +70,27 @@ enum az_err az_compute_from_json(const cJSON *obj, struct az_compute *out);
 
 /* true when computeType is "ComputeInstance" (the only type shown). */
 bool az_compute_is_instance(const struct az_compute *c);
+
+/*
+ * Append the resource pretty-printed, "\n"-ended (c->json_len bytes) to
+ * @out; nothing when it has none. 0, or -1 on OOM or a blob that does
+ * not inflate. (A deflated compact form is kept; this renders it.)
+ */
+int az_compute_json_pretty(const struct az_compute *c, struct buf *out);
+
+/* The resource's compact JSON, malloc'd ("" when none); NULL on OOM. */
+char *az_compute_json(const struct az_compute *c);
+
+/*
+ * zjson.c: @len bytes of JSON deflated against a dictionary of what a
+ * ComputeResource holds (deterministic: equal input, equal output), and
+ * back (NUL-terminated, *@out_len bytes). Both malloc'd; NULL on OOM or
+ * a blob that does not inflate.
+ */
+unsigned char *az_zjson_deflate(const char *json, size_t len,
+				size_t *out_len);
+char *az_zjson_inflate(const unsigned char *z, size_t z_len,
+		       size_t *out_len);
 
 /*
  * An ISO 8601 duration ("PT45M", "PT2H30M", "P3D") in whole minutes, or

@@ -64,6 +64,7 @@ struct cfs {
 	/* Open handles (handles.c) */
 	pthread_mutex_t handles_lock;
 	struct cfs_handle *handles; /* protected by handles_lock */
+	unsigned closed_since_trim; /* protected by handles_lock */
 };
 
 /* Wake the wait thread: something may have ended (cache notify). */

@@ -7,6 +7,11 @@
  */
 #include "fs/fs.h"
 
+#include <malloc.h>
+
+/* closes (with none left open) between two malloc_trim() calls */
+#define TRIM_AFTER 64
+
 void cfs_handle_add(struct cfs *fs, struct cfs_handle *h,
 		    void (*free_fn)(struct cfs_handle *))
 {
@@ -22,6 +27,8 @@ void cfs_handle_add(struct cfs *fs, struct cfs_handle *h,
 
 void cfs_handle_del(struct cfs *fs, struct cfs_handle *h)
 {
+	bool trim;
+
 	pthread_mutex_lock(&fs->handles_lock);
 	if (h->prev)
 		h->prev->next = h->next;
@@ -29,8 +36,14 @@ void cfs_handle_del(struct cfs *fs, struct cfs_handle *h)
 		fs->handles = h->next;
 	if (h->next)
 		h->next->prev = h->prev;
+	/* a burst of opens is over: give back what its renders left */
+	trim = ++fs->closed_since_trim >= TRIM_AFTER && !fs->handles;
+	if (trim)
+		fs->closed_since_trim = 0;
 	pthread_mutex_unlock(&fs->handles_lock);
 	h->prev = h->next = NULL;
+	if (trim)
+		malloc_trim(0);
 }
 
 void cfs_handles_free_all(struct cfs *fs)

@@ -10,8 +10,10 @@
  *     8                      .mine/
  *     1024 + 64*slot + k     instance @slot: k = 0 its directory,
  *                            1..14 its files (enum cfs_file), 15 its
- *                            symlink in .mine/, 16..63 the
- *                            files of apps/ (app index k - 16)
+ *                            symlink in .mine/, 16..63 the files of
+ *                            apps/: application i's file of kind j
+ *                            (enum cfs_app_kind) at k = 16 + 2*i + j,
+ *                            so 24 applications at most
  */
 #ifndef COMPUTEFS_FS_NODES_H
 #define COMPUTEFS_FS_NODES_H
@@ -55,7 +57,19 @@ enum cfs_file {
 
 #define CFS_LINK 15 /* an instance's symlink in .mine/ */
 #define CFS_APP_FIRST 16
-#define CFS_APP_MAX 48
+#define CFS_APP_MAX 48 /* inode slots of apps/ files: 16..63 */
+
+/* The files of one application in apps/, in inode order. */
+enum cfs_app_kind {
+	CFS_APP_URL = 0, /* NAME: its URL, one line (for scripts) */
+	CFS_APP_HTML,    /* NAME.html: a page redirecting to the URL, what
+			  * a file manager's double-click opens in the
+			  * browser */
+	CFS_APP_KINDS,
+};
+
+/* The applications apps/ shows at most (the rest are left out). */
+#define CFS_APP_COUNT (CFS_APP_MAX / CFS_APP_KINDS)
 #define CFS_INO_BASE 1024
 #define CFS_INO_STRIDE 64
 
@@ -65,7 +79,7 @@ struct cfs_node {
 	       NODE_BAD } kind;
 	int special;       /* enum cfs_special, for NODE_SPECIAL */
 	uint32_t slot;     /* for NODE_INSTANCE */
-	int file;          /* enum cfs_file, or CFS_APP_FIRST + app index */
+	int file;          /* enum cfs_file, or CFS_APP_FIRST + apps/ slot */
 };
 
 struct cfs_node cfs_node_of(fuse_ino_t ino);

@@ -93,6 +93,10 @@ static int stat_instance(struct cfs *fs, uint32_t slot, int file,
 		st->st_size = (off_t)(strlen("../") + strlen(c->name));
 		return 0;
 	}
+	if (file == CFS_INFO_JSON) { /* its length is known: no render */
+		fill_file(st, cfs_file_perm(file), c->json_len);
+		return 0;
+	}
 	if (cfs_render(file, c, &b) < 0)
 		return -ENOENT;
 	if (b.failed) {
@@ -483,14 +487,13 @@ static int snap_instance(struct cfs *fs, struct cfs_node p, struct dirsnap *d)
 				rc = snap_add(d, cfs_file_name(f), &st);
 		}
 	} else {
-		for (size_t i = 0; i < c->n_apps && i < CFS_APP_MAX && rc == 0;
-		     i++) {
+		/* each application's URL file, then its page */
+		for (int k = 0; k < CFS_APP_MAX && rc == 0; k++) {
 			char fn[256];
-			int f = CFS_APP_FIRST + (int)i;
+			int f = CFS_APP_FIRST + k;
 
-			cfs_app_filename(&c->apps[i], fn, sizeof(fn));
-			if (cfs_app_lookup(c, fn) != (int)i)
-				continue; /* a duplicate name: first wins */
+			if (!cfs_app_entry(c, k, fn, sizeof(fn)))
+				continue; /* none, or a duplicate name */
 			rc = stat_instance(fs, p.slot, f, c, &st);
 			if (rc == 0)
 				rc = snap_add(d, fn, &st);

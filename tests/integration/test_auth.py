@@ -361,7 +361,10 @@ def test_refused_after_a_401_too(emu_factory, mnt):
         os.chmod(tok, 0o640)
         emu.faults([{"route": "list", "status": 401, "times": 1}])
         time.sleep(0.3)
-        os.listdir(m.path)  # may be served stale; asks for the token
+        try:  # served stale, or the refused token said: both fine
+            os.listdir(m.path)
+        except PermissionError:
+            pass
         r = sh("echo restart > %s/ci-alice/control" % m.path)
         assert "Permission denied" in r.stderr, r.stderr
         lines = token_file_warnings(m, tok)

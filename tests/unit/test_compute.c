@@ -18,6 +18,7 @@
 
 #include "client/compute.h"
 #include "client/json.h"
+#include "util/buf.h"
 
 /* ci.json */
 static const char EX_GET_CI[] =
@@ -168,9 +169,27 @@ static void test_get_compute_instance(void **state)
 	assert_string_equal(c.apps[0].name, "Jupyter");
 	assert_string_equal(c.apps[0].url,
 			    "https://compute123.eastus2.azureml.net/jupyter");
-	assert_non_null(c.json);
-	assert_int_equal(c.json[strlen(c.json) - 1], '\n');
-	assert_non_null(strstr(c.json, "\"rstudio-workbench\""));
+	assert_non_null(c.zjson);
+	{
+		char *j = az_compute_json(&c);
+
+		/* kept compact, and deflated: smaller than the JSON */
+		assert_non_null(j);
+		assert_null(strchr(j, '\n'));
+		assert_non_null(strstr(j, "\"rstudio-workbench\""));
+		assert_true(c.zjson_len < strlen(j));
+		free(j);
+	}
+	{
+		/* info.json: pretty, "\n"-ended, json_len bytes */
+		struct buf b = BUF_INIT;
+
+		assert_int_equal(az_compute_json_pretty(&c, &b), 0);
+		assert_int_equal(b.len, c.json_len);
+		assert_int_equal(b.data[b.len - 1], '\n');
+		assert_non_null(strstr(b.data, "\n\t"));
+		buf_free(&b);
+	}
 	az_compute_free(&c);
 	assert_null(c.name);
 	assert_int_equal(c.n_apps, 0);
@@ -185,7 +204,12 @@ static void test_json_roundtrip(void **state)
 	(void)state;
 	map(EX_GET_CI, &c);
 	a = cJSON_Parse(EX_GET_CI);
-	b = cJSON_Parse(c.json);
+	{
+		char *j = az_compute_json(&c);
+
+		b = cJSON_Parse(j);
+		free(j);
+	}
 	assert_non_null(b);
 	assert_true(cJSON_Compare(a, b, 1));
 	cJSON_Delete(a);
@@ -265,7 +289,13 @@ static void test_minimal_and_missing(void **state)
 	assert_string_equal(c.name, "bare");
 	assert_null(c.compute_type);
 	assert_false(az_compute_is_instance(&c));
-	assert_string_equal(c.json, "{\n\t\"name\":\t\"bare\"\n}\n");
+	{
+		char *j = az_compute_json(&c);
+
+		assert_string_equal(j, "{\"name\":\"bare\"}");
+		free(j);
+	}
+	assert_int_equal(c.json_len, strlen("{\n\t\"name\":\t\"bare\"\n}\n"));
 	az_compute_free(&c);
 }
 
@@ -373,7 +403,12 @@ static void test_unknown_fields_and_values(void **state)
 	assert_string_equal(c.op_name, "Stop");
 	assert_string_equal(c.op_status, "Succeeded");
 	assert_string_equal(c.op_time, "2024-01-02T03:04:05Z");
-	assert_non_null(strstr(c.json, "futureField"));
+	{
+		char *j = az_compute_json(&c);
+
+		assert_non_null(strstr(j, "futureField"));
+		free(j);
+	}
 	az_compute_free(&c);
 }
 
@@ -451,7 +486,7 @@ static void test_rejects(void **state)
 		assert_int_equal(az_compute_from_json(doc, &c),
 				 AZ_ERR_PROTOCOL);
 		assert_null(c.name);
-		assert_null(c.json);
+		assert_null(c.zjson);
 		cJSON_Delete(doc);
 	}
 	assert_int_equal(az_compute_from_json(NULL, &c), AZ_ERR_PROTOCOL);
@@ -493,6 +528,10 @@ static void test_copy(void **state)
 	(void)state;
 	map(EX_GET_CI, &a);
 	assert_int_equal(az_compute_copy(&b, &a), 0);
+	assert_non_null(b.zjson);
+	assert_int_equal(b.zjson_len, a.zjson_len);
+	assert_int_equal(b.json_len, a.json_len);
+	assert_memory_equal(b.zjson, a.zjson, a.zjson_len);
 	az_compute_free(&a);
 	assert_string_equal(b.name, "compute123");
 	assert_string_equal(b.state, "Running");
@@ -502,7 +541,6 @@ static void test_copy(void **state)
 	assert_string_equal(b.apps[0].url,
 			    "https://compute123.eastus2.azureml.net/jupyter");
 	assert_null(b.errors);
-	assert_non_null(b.json);
 	az_compute_free(&b);
 	az_compute_free(NULL);
 }
