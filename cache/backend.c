@@ -24,6 +24,23 @@ static enum az_err client_list(void *ctx, struct az_compute **out, size_t *n,
 	return az_list_computes(ctx, out, n, err);
 }
 
+static const struct az_compute *prev_find(void *ctx, const char *name)
+{
+	long i = cache_listing_find(ctx, name);
+
+	return i >= 0 ? cache_listing_at(ctx, (size_t)i) : NULL;
+}
+
+static enum az_err client_list_prev(void *ctx,
+				    const struct cache_listing *prev,
+				    struct az_compute **out, size_t *n,
+				    struct az_error *err)
+{
+	struct az_list_prev p = { prev_find, (void *)prev };
+
+	return az_list_computes_prev(ctx, prev ? &p : NULL, out, n, err);
+}
+
 static enum az_err client_get(void *ctx, const char *name,
 			      struct az_compute *out, struct az_error *err)
 {
@@ -154,6 +171,7 @@ struct cache_backend cache_backend_client(struct az_client *client)
 {
 	struct cache_backend be = {
 		.list = client_list,
+		.list_prev = client_list_prev,
 		.get = client_get,
 		.now = monotonic_now,
 		.ctx = client,

@@ -288,7 +288,7 @@ static void land(struct cache *c, struct cache_flight *f,
 /* One list traversal for @f (called with no lock held). */
 static void fetch(struct cache *c, struct cache_flight *f)
 {
-	struct cache_listing *l = NULL;
+	struct cache_listing *l = NULL, *prev;
 	struct az_compute *v = NULL;
 	struct az_error ferr;
 	size_t n = 0;
@@ -303,7 +303,15 @@ static void fetch(struct cache *c, struct cache_flight *f)
 		call_cancel(&k);
 	pthread_mutex_unlock(&c->lock);
 
-	rc = c->be.list(c->be.ctx, &v, &n, &ferr);
+	/* the listing held now, so unchanged computes cost less */
+	pthread_mutex_lock(&c->lock);
+	prev = c->cur ? cache_listing_ref(c->cur) : NULL;
+	pthread_mutex_unlock(&c->lock);
+	if (c->be.list_prev)
+		rc = c->be.list_prev(c->be.ctx, prev, &v, &n, &ferr);
+	else
+		rc = c->be.list(c->be.ctx, &v, &n, &ferr);
+	cache_listing_put(prev);
 	if (rc == AZ_OK) {
 		/* fresh from its arrival: a slow listing is not born old */
 		l = cache_listing_build(v, n, cache_now(c));

@@ -65,12 +65,21 @@ struct cache_op_args {
 	const char *time_zone;  /* create: Windows zone name, or NULL (UTC) */
 };
 
+struct cache_listing;
+
 /* Where the cache gets its data: the client, or a fake in unit tests. */
 struct cache_backend {
 	enum az_err (*list)(void *ctx, struct az_compute **out, size_t *n,
 			    struct az_error *err);
 	enum az_err (*get)(void *ctx, const char *name, struct az_compute *out,
 			   struct az_error *err);
+	/*
+	 * Optional: list() reusing what @prev (the listing held now, or
+	 * NULL) knew, so an unchanged compute costs less. NULL: list().
+	 */
+	enum az_err (*list_prev)(void *ctx, const struct cache_listing *prev,
+				 struct az_compute **out, size_t *n,
+				 struct az_error *err);
 	/* monotonic seconds; NULL: CLOCK_MONOTONIC */
 	double (*now)(void *ctx);
 	/* the wall clock, for change times; NULL: CLOCK_REALTIME */

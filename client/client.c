@@ -173,9 +173,14 @@ enum az_err az_client_parse(const struct az_http_resp *resp,
 	return AZ_OK;
 }
 
-/* Append page @doc's "value" to *@v (count *@n, capacity *@cap). */
+/*
+ * Append page @doc's "value" to *@v (count *@n, capacity *@cap), each
+ * compute reusing what @prev knew of it (NULL: nothing).
+ */
 static enum az_err take_page(const cJSON *doc, struct az_compute **v,
-			     size_t *n, size_t *cap, struct az_error *err)
+			     size_t *n, size_t *cap,
+			     const struct az_list_prev *prev,
+			     struct az_error *err)
 {
 	const cJSON *arr = js_array(doc, "value"), *it;
 	enum az_err e;
@@ -193,7 +198,10 @@ static enum az_err take_page(const cJSON *doc, struct az_compute **v,
 			*v = nv;
 			*cap = nc;
 		}
-		e = az_compute_from_json(it, &(*v)[*n]);
+		e = az_compute_from_json_prev(it, &(*v)[*n], prev ?
+					      prev->find(prev->ctx,
+							 js_str(it, "name")) :
+					      NULL);
 		if (e == AZ_ERR_NOMEM)
 			return az_fail(err, e, 0, NULL);
 		if (e != AZ_OK) {
@@ -245,6 +253,14 @@ static char *next_link(const cJSON *doc, const char *cur, char **seen,
 enum az_err az_list_computes(struct az_client *c, struct az_compute **out,
 			     size_t *n, struct az_error *err)
 {
+	return az_list_computes_prev(c, NULL, out, n, err);
+}
+
+enum az_err az_list_computes_prev(struct az_client *c,
+				  const struct az_list_prev *prev,
+				  struct az_compute **out, size_t *n,
+				  struct az_error *err)
+{
 	struct az_compute *v = NULL;
 	size_t count = 0, cap = 0, pages = 0, before, empty_run = 0, i;
 	char **seen;
@@ -295,7 +311,7 @@ enum az_err az_list_computes(struct az_client *c, struct az_compute **out,
 					    err);
 		before = count;
 		if (e == AZ_OK)
-			e = take_page(doc, &v, &count, &cap, err);
+			e = take_page(doc, &v, &count, &cap, prev, err);
 		empty_run = count == before ? empty_run + 1 : 0;
 		url = NULL;
 		if (e == AZ_OK)

@@ -60,6 +60,23 @@ void az_client_free(struct az_client *c);
 enum az_err az_list_computes(struct az_client *c, struct az_compute **out,
 			     size_t *n, struct az_error *err);
 
+/*
+ * What the last listing knew, so that a refresh redoes nothing for a
+ * compute that did not change: @find(@ctx, name) gives the compute of
+ * that name as last seen (its kept JSON is reused when the content is
+ * the same), or NULL. Called from the listing's thread; name may be NULL.
+ */
+struct az_list_prev {
+	const struct az_compute *(*find)(void *ctx, const char *name);
+	void *ctx;
+};
+
+/* az_list_computes(), reusing what @prev knew (NULL: nothing). */
+enum az_err az_list_computes_prev(struct az_client *c,
+				  const struct az_list_prev *prev,
+				  struct az_compute **out, size_t *n,
+				  struct az_error *err);
+
 /* One compute by name. AZ_ERR_NOT_FOUND on 404. */
 enum az_err az_get_compute(struct az_client *c, const char *name,
 			   struct az_compute *out, struct az_error *err);

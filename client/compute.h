@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 
 #include "client/error.h"
@@ -58,6 +59,7 @@ struct az_compute {
 	size_t zjson_len;     /* bytes of zjson */
 	size_t json_len;      /* bytes of its pretty form (info.json),
 				 "\n" included; 0 when there is none */
+	uint64_t json_hash;   /* of the JSON's content (az_json_hash) */
 };
 
 /*
@@ -67,6 +69,18 @@ struct az_compute {
  * reads as absent. Control characters in fields become spaces.
  */
 enum az_err az_compute_from_json(const cJSON *obj, struct az_compute *out);
+
+/*
+ * az_compute_from_json(), reusing @prev's kept JSON (zjson, json_len)
+ * when @prev (the same compute as last seen, or NULL) had the same
+ * content: a refresh that changes nothing deflates nothing.
+ */
+enum az_err az_compute_from_json_prev(const cJSON *obj,
+				      struct az_compute *out,
+				      const struct az_compute *prev);
+
+/* A 64-bit hash (FNV-1a) of @obj's content: keys, values and order. */
+uint64_t az_json_hash(const cJSON *obj);
 
 /* true when computeType is "ComputeInstance" (the only type shown). */
 bool az_compute_is_instance(const struct az_compute *c);
