@@ -9,6 +9,7 @@
  */
 #include "client/compute.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,30 +80,66 @@ static const char dict[] =
 	"isks\":null,\"dataMounts\":null,\"versions\":{\"runtime\":\"0."
 	"1.0\"}}}}";
 
+/*
+ * One deflate state per thread, kept between calls: deflateInit()
+ * allocates and clears about 256 KB, which costs more than compressing
+ * an instance. Freed when the thread ends (the key's destructor).
+ */
+static pthread_key_t def_key;
+static pthread_once_t def_once = PTHREAD_ONCE_INIT;
+
+static void def_free(void *p)
+{
+	deflateEnd(p);
+	free(p);
+}
+
+static void def_key_make(void)
+{
+	pthread_key_create(&def_key, def_free);
+}
+
+/* This thread's deflate state, reset; NULL on OOM. */
+static z_stream *def_get(void)
+{
+	z_stream *z;
+
+	pthread_once(&def_once, def_key_make);
+	z = pthread_getspecific(def_key);
+	if (z)
+		return deflateReset(z) == Z_OK ? z : NULL;
+	z = calloc(1, sizeof(*z));
+	if (!z || deflateInit(z, 6) != Z_OK) {
+		free(z);
+		return NULL;
+	}
+	if (pthread_setspecific(def_key, z) != 0) {
+		def_free(z);
+		return NULL;
+	}
+	return z;
+}
+
 unsigned char *az_zjson_deflate(const char *json, size_t len, size_t *out_len)
 {
-	z_stream z;
+	z_stream *z = def_get();
 	unsigned char *out, *more;
 	uLong cap = compressBound((uLong)len) + 64;
 	int rc;
 
 	*out_len = 0;
+	if (!z)
+		return NULL;
 	out = malloc(cap);
 	if (!out)
 		return NULL;
-	memset(&z, 0, sizeof(z));
-	if (deflateInit(&z, 6) != Z_OK) {
-		free(out);
-		return NULL;
-	}
-	deflateSetDictionary(&z, (const Bytef *)dict, sizeof(dict) - 1);
-	z.next_in = (Bytef *)json;
-	z.avail_in = (uInt)len;
-	z.next_out = out;
-	z.avail_out = (uInt)cap;
-	rc = deflate(&z, Z_FINISH);
-	*out_len = z.total_out;
-	deflateEnd(&z);
+	deflateSetDictionary(z, (const Bytef *)dict, sizeof(dict) - 1);
+	z->next_in = (Bytef *)json;
+	z->avail_in = (uInt)len;
+	z->next_out = out;
+	z->avail_out = (uInt)cap;
+	rc = deflate(z, Z_FINISH);
+	*out_len = z->total_out;
 	if (rc != Z_STREAM_END) {
 		free(out);
 		*out_len = 0;
