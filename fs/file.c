@@ -174,13 +174,19 @@ void cfs_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	fuse_reply_err(req, -rc);
 }
 
+/*
+ * No extended attributes exist. ENOSYS, not ENODATA: the kernel then
+ * remembers that this mount has none and stops asking (every `ls -l`
+ * asks twice a file: security.selinux, system.posix_acl_access), and
+ * callers get EOPNOTSUPP at once.
+ */
 void cfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		  size_t size)
 {
 	(void)ino;
 	(void)name;
 	(void)size;
-	fuse_reply_err(req, ENODATA);
+	fuse_reply_err(req, ENOSYS);
 }
 
 void cfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)

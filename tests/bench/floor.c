@@ -440,7 +440,7 @@ static void f_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	(void)ino;
 	(void)name;
 	(void)size;
-	fuse_reply_err(req, ENODATA);
+	fuse_reply_err(req, ENOSYS); /* as computefs: none, remembered */
 }
 
 static void f_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
