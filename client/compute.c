@@ -235,15 +235,102 @@ char *az_compute_json(const struct az_compute *c)
 	return az_zjson_inflate(c->zjson, c->zjson_len, NULL);
 }
 
+static void tabs(struct buf *out, size_t n)
+{
+	while (n--)
+		buf_puts(out, "\t");
+}
+
+/*
+ * cJSON_Print()'s bytes from cJSON_PrintUnformatted()'s, without
+ * building a tree (the format of pretty_extra()): white space goes after
+ * "{", ",", ":" and before "}" by the container each is in; strings are
+ * copied as they are, escapes and all. -1 when nesting passes the
+ * stack (the caller then prints through cJSON).
+ */
+static int reformat(const char *j, struct buf *out)
+{
+	char stack[256]; /* '{' or '[' of each open container */
+	size_t depth = 0;
+	bool in_str = false;
+	const char *p;
+
+	for (p = j; *p; p++) {
+		char ch = *p;
+
+		if (in_str) {
+			buf_add(out, p, 1);
+			if (ch == '\\' && p[1])
+				buf_add(out, ++p, 1);
+			else if (ch == '"')
+				in_str = false;
+			continue;
+		}
+		switch (ch) {
+		case '"':
+			in_str = true;
+			buf_add(out, p, 1);
+			break;
+		case '{':
+		case '[':
+			if (depth == sizeof(stack))
+				return -1;
+			stack[depth++] = ch;
+			buf_add(out, p, 1);
+			if (ch == '{') {
+				buf_puts(out, "\n");
+				if (p[1] != '}')
+					tabs(out, depth);
+			}
+			break;
+		case '}':
+			depth--;
+			if (p[-1] != '{')
+				buf_puts(out, "\n");
+			tabs(out, depth);
+			buf_puts(out, "}");
+			break;
+		case ']':
+			depth--;
+			buf_puts(out, "]");
+			break;
+		case ',':
+			if (depth && stack[depth - 1] == '{') {
+				buf_puts(out, ",\n");
+				tabs(out, depth);
+			} else {
+				buf_puts(out, ", ");
+			}
+			break;
+		case ':':
+			buf_puts(out, ":\t");
+			break;
+		default:
+			buf_add(out, p, 1);
+		}
+	}
+	return in_str || depth ? -1 : 0;
+}
+
 int az_compute_json_pretty(const struct az_compute *c, struct buf *out)
 {
 	cJSON *doc;
 	char *s, *json;
+	size_t start = out->len;
 
 	if (!c->zjson)
 		return 0;
 	json = az_compute_json(c);
-	doc = json ? cJSON_Parse(json) : NULL;
+	if (!json)
+		return -1;
+	if (reformat(json, out) == 0) {
+		free(json);
+		buf_puts(out, "\n");
+		return out->failed ? -1 : 0;
+	}
+	/* too deep for the stack: through cJSON, as it was printed */
+	out->len = start;
+	doc = cJSON_Parse(json);
 	free(json);
 	s = doc ? cJSON_Print(doc) : NULL;
 	cJSON_Delete(doc);

@@ -150,29 +150,62 @@ unsigned char *az_zjson_deflate(const char *json, size_t len, size_t *out_len)
 	return more ? more : out;
 }
 
+/* The same for inflating (info.json's reads, from request threads). */
+static pthread_key_t inf_key;
+static pthread_once_t inf_once = PTHREAD_ONCE_INIT;
+
+static void inf_free(void *p)
+{
+	inflateEnd(p);
+	free(p);
+}
+
+static void inf_key_make(void)
+{
+	pthread_key_create(&inf_key, inf_free);
+}
+
+static z_stream *inf_get(void)
+{
+	z_stream *z;
+
+	pthread_once(&inf_once, inf_key_make);
+	z = pthread_getspecific(inf_key);
+	if (z)
+		return inflateReset(z) == Z_OK ? z : NULL;
+	z = calloc(1, sizeof(*z));
+	if (!z || inflateInit(z) != Z_OK) {
+		free(z);
+		return NULL;
+	}
+	if (pthread_setspecific(inf_key, z) != 0) {
+		inf_free(z);
+		return NULL;
+	}
+	return z;
+}
+
 char *az_zjson_inflate(const unsigned char *z_data, size_t z_len,
 		       size_t *out_len)
 {
-	z_stream z;
-	size_t cap = z_len * 4 + 256, n;
-	char *out = malloc(cap), *more;
-	int rc;
+	z_stream *z = inf_get();
+	size_t cap = z_len * 8 + 256, n;
+	char *out, *more;
+	int rc = Z_DATA_ERROR;
 
+	if (!z)
+		return NULL;
+	out = malloc(cap);
 	if (!out)
 		return NULL;
-	memset(&z, 0, sizeof(z));
-	if (inflateInit(&z) != Z_OK) {
-		free(out);
-		return NULL;
-	}
-	z.next_in = (Bytef *)z_data;
-	z.avail_in = (uInt)z_len;
+	z->next_in = (Bytef *)z_data;
+	z->avail_in = (uInt)z_len;
 	for (;;) {
-		z.next_out = (Bytef *)out + z.total_out;
-		z.avail_out = (uInt)(cap - 1 - z.total_out);
-		rc = inflate(&z, Z_NO_FLUSH);
+		z->next_out = (Bytef *)out + z->total_out;
+		z->avail_out = (uInt)(cap - 1 - z->total_out);
+		rc = inflate(z, Z_NO_FLUSH);
 		if (rc == Z_NEED_DICT) {
-			if (inflateSetDictionary(&z, (const Bytef *)dict,
+			if (inflateSetDictionary(z, (const Bytef *)dict,
 						 sizeof(dict) - 1) != Z_OK)
 				break;
 			continue;
@@ -181,7 +214,7 @@ char *az_zjson_inflate(const unsigned char *z_data, size_t z_len,
 			break;
 		if (rc != Z_OK && rc != Z_BUF_ERROR)
 			break;
-		if (z.avail_out == 0) {
+		if (z->avail_out == 0) {
 			more = realloc(out, cap * 2);
 			if (!more)
 				break;
@@ -191,8 +224,7 @@ char *az_zjson_inflate(const unsigned char *z_data, size_t z_len,
 			break; /* truncated input */
 		}
 	}
-	n = z.total_out;
-	inflateEnd(&z);
+	n = z->total_out;
 	if (rc != Z_STREAM_END) {
 		free(out);
 		return NULL;

@@ -521,6 +521,40 @@ static void test_safe_names_and_one_line_values(void **state)
 	az_compute_free(&c);
 }
 
+/* info.json's bytes are cJSON_Print()'s, to the byte, and json_len. */
+static void test_pretty_matches_cjson(void **state)
+{
+	static const char *const docs[] = {
+		"{\"name\":\"a\",\"e\":{},\"l\":[],\"n\":null,\"t\":true,"
+		"\"x\":[1,2.5,-3e+20,\"s\"],\"o\":{\"k\":[{\"a\":{}},"
+		"{\"b\":[[],[{}]]}]},\"s\":\"q\\\"{}[],:\\\\\\u00e9\\n\"}",
+		EX_GET_CI,
+	};
+	struct az_compute c;
+	struct buf b;
+	cJSON *doc;
+	char *want;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		doc = cJSON_Parse(docs[i]);
+		assert_non_null(doc);
+		want = cJSON_Print(doc);
+		cJSON_Delete(doc);
+		map(docs[i], &c);
+		b = (struct buf)BUF_INIT;
+		assert_int_equal(az_compute_json_pretty(&c, &b), 0);
+		assert_int_equal(b.len, strlen(want) + 1);
+		assert_memory_equal(b.data, want, strlen(want));
+		assert_int_equal(b.data[b.len - 1], '\n');
+		assert_int_equal(c.json_len, b.len);
+		buf_free(&b);
+		cJSON_free(want);
+		az_compute_free(&c);
+	}
+}
+
 static void test_copy(void **state)
 {
 	struct az_compute a, b;
@@ -603,6 +637,7 @@ int main(void)
 		cmocka_unit_test(test_apps_need_both_fields),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_safe_names_and_one_line_values),
+		cmocka_unit_test(test_pretty_matches_cjson),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_free_array),
 		cmocka_unit_test(test_name_rule),
