@@ -17,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cache/cache.h"
+#include "cache/internal.h"
 #include "client/compute.h"
 #include "client/error.h"
 #include "cache_fake.h"
@@ -391,3 +393,33 @@ void start_caller(struct caller *w, struct cache *c)
 	w->c = c;
 	assert_int_equal(pthread_create(&w->tid, NULL, call_list, w), 0);
 }
+
+/* Set @name's state in the fake, as a change made outside the cache. */
+void set_state(const char *name, const char *state)
+{
+	size_t i;
+
+	pthread_mutex_lock(&fk.lock);
+	for (i = 0; i < fk.n; i++) {
+		if (!strcmp(fk.computes[i].name, name)) {
+			free(fk.computes[i].state);
+			fk.computes[i].state = strdup(state);
+		}
+	}
+	pthread_mutex_unlock(&fk.lock);
+}
+
+/* Wait (really) until no refresh is asked for or under way. */
+void settle(struct cache *c)
+{
+	bool busy;
+
+	do {
+		pthread_mutex_lock(&c->lock);
+		busy = c->flight != NULL;
+		pthread_mutex_unlock(&c->lock);
+		if (busy)
+			usleep(1000);
+	} while (busy);
+}
+

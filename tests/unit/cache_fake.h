@@ -94,6 +94,11 @@ void open_gate(int n);
 /* How many list calls have entered the fake. */
 int calls(void);
 
+/* Set @name's state in the fake, as a change made outside the cache. */
+void set_state(const char *name, const char *state);
+/* Wait (really) until @c has no refresh asked for or under way. */
+void settle(struct cache *c);
+
 /* ---- threads calling the cache ---- */
 
 struct caller {

@@ -2,9 +2,9 @@
  * @file
  * Unit tests of cache/, the read side: freshness (TTL), filtering and
  * sorting, single flight, negative answers, generation, stale serving,
- * refcounts and copy on write, change times, against the fake backend of
- * cache_fake.h.
- * Writes and operation tracking are in test_cache_ops.c.
+ * refcounts and copy on write, against the fake backend of cache_fake.h.
+ * Change times are in test_cache_times.c; writes and operation tracking
+ * in test_cache_ops.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,21 +24,6 @@
 #include "cache_fake.h"
 #include "util/call.h"
 
-/* Set @name's state in the fake, as a change made outside the cache. */
-static void set_state(const char *name, const char *state)
-{
-	size_t i;
-
-	pthread_mutex_lock(&fk.lock);
-	for (i = 0; i < fk.n; i++) {
-		if (!strcmp(fk.computes[i].name, name)) {
-			free(fk.computes[i].state);
-			fk.computes[i].state = strdup(state);
-		}
-	}
-	pthread_mutex_unlock(&fk.lock);
-}
-
 /* Wait until @n callers have counted a miss (joined or started a fetch). */
 static void wait_misses(struct cache *c, unsigned long n)
 {
@@ -50,20 +35,6 @@ static void wait_misses(struct cache *c, unsigned long n)
 			return;
 		usleep(1000);
 	}
-}
-
-/* Wait (really) until no refresh is asked for or under way. */
-static void settle(struct cache *c)
-{
-	bool busy;
-
-	do {
-		pthread_mutex_lock(&c->lock);
-		busy = c->flight != NULL;
-		pthread_mutex_unlock(&c->lock);
-		if (busy)
-			usleep(1000);
-	} while (busy);
 }
 
 /* ---- tests ---- */
@@ -676,135 +647,6 @@ static void test_copy_on_write(void **state)
 	cache_listing_put(l4);
 }
 
-/* ---- change times (st_mtime) ---- */
-
-#define WALL0 1800000000 /* the fake wall clock: WALL0 + the fake clock */
-
-static void fake_wall(void *ctx, struct timespec *out)
-{
-	out->tv_sec = WALL0 + (time_t)fake_now(ctx);
-	out->tv_nsec = 0;
-}
-
-static struct cache *times_cache(void)
-{
-	struct cache_backend be = {
-		.list = fake_list, .get = fake_get, .now = fake_now,
-		.wall = fake_wall, .ctx = &fk,
-	};
-	struct cache_config cfg = { .ttl = 10 };
-
-	return cache_new(&be, &cfg);
-}
-
-/* The listing after a refresh at fake time @t (stale, then revalidated). */
-static struct cache_listing *refreshed(struct cache *c, double t)
-{
-	struct cache_listing *l;
-
-	set_now(t);
-	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
-	cache_listing_put(l);
-	settle(c);
-	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
-	assert_true(cache_listing_time(l) == t);
-	return l;
-}
-
-static time_t changed(const struct cache_listing *l, const char *name)
-{
-	long i = cache_listing_find(l, name);
-
-	assert_true(i >= 0);
-	return cache_compute_changed(cache_listing_at(l, (size_t)i)).tv_sec;
-}
-
-static void test_times_follow_content(void **state)
-{
-	struct cache *c = times_cache();
-	struct cache_listing *l;
-
-	(void)state;
-	l = refreshed(c, 1); /* first sight, no Azure times: now */
-	assert_int_equal(changed(l, "ci-bob"), WALL0 + 1);
-	assert_int_equal(cache_listing_set_changed(l).tv_sec, WALL0 + 1);
-	cache_listing_put(l);
-
-	l = refreshed(c, 20); /* nothing changed: nothing moves */
-	assert_int_equal(changed(l, "ci-bob"), WALL0 + 1);
-	assert_int_equal(changed(l, "Ci-Alice"), WALL0 + 1);
-	assert_int_equal(cache_listing_set_changed(l).tv_sec, WALL0 + 1);
-	cache_listing_put(l);
-
-	set_state("ci-bob", "Stopped"); /* only ci-bob's moves */
-	l = refreshed(c, 40);
-	assert_int_equal(changed(l, "ci-bob"), WALL0 + 40);
-	assert_int_equal(changed(l, "Ci-Alice"), WALL0 + 1);
-	assert_int_equal(changed(l, "ci-carol"), WALL0 + 1);
-	assert_int_equal(cache_listing_set_changed(l).tv_sec, WALL0 + 1);
-	cache_listing_put(l);
-
-	pthread_mutex_lock(&fk.lock); /* ci-carol goes: the set moves */
-	az_compute_free(&fk.computes[4]);
-	fk.n--;
-	pthread_mutex_unlock(&fk.lock);
-	l = refreshed(c, 60);
-	assert_int_equal(cache_listing_count(l), 2);
-	assert_int_equal(changed(l, "ci-bob"), WALL0 + 40);
-	assert_int_equal(cache_listing_set_changed(l).tv_sec, WALL0 + 60);
-	cache_listing_put(l);
-	cache_free(c);
-}
-
-static void test_times_first_sight(void **state)
-{
-	struct cache *c = times_cache();
-	struct cache_listing *l;
-	long i;
-
-	(void)state;
-	/* script fields, set while no call is in flight */
-	fk.computes[0].op_time = strdup("2024-05-01T10:00:00.1234567Z");
-	fk.computes[0].created_on = strdup("2021-04-01T22:00:00+00:00");
-	fk.computes[2].created_on = strdup("2024-04-01T12:00:00+02:00");
-	fk.computes[4].op_time = strdup("2999-01-01T00:00:00Z"); /* future */
-	l = refreshed(c, 5);
-	assert_int_equal(changed(l, "ci-bob"), 1714557600);
-	i = cache_listing_find(l, "ci-bob");
-	assert_int_equal(cache_compute_changed(cache_listing_at(l, (size_t)i))
-				 .tv_nsec, 123456700);
-	assert_int_equal(changed(l, "Ci-Alice"), 1711965600);
-	assert_int_equal(changed(l, "ci-carol"), WALL0 + 5);
-	cache_listing_put(l);
-	cache_free(c);
-}
-
-static void test_times_reread(void **state)
-{
-	struct cache *c = times_cache();
-	struct cache_listing *l;
-
-	(void)state;
-	cache_listing_put(refreshed(c, 1));
-	set_state("ci-bob", "Stopped");
-	set_now(3);
-	cache_reread(c, "ci-bob"); /* changed: moves */
-	cache_reread(c, "Ci-Alice"); /* the same: keeps */
-	l = cache_peek(c);
-	assert_string_equal(cache_listing_at(l, 1)->state, "Stopped");
-	assert_int_equal(changed(l, "ci-bob"), WALL0 + 3);
-	assert_int_equal(changed(l, "Ci-Alice"), WALL0 + 1);
-	assert_int_equal(cache_listing_set_changed(l).tv_sec, WALL0 + 1);
-	cache_listing_put(l);
-
-	/* the next refresh brings the same: nothing moves */
-	l = refreshed(c, 30);
-	assert_int_equal(changed(l, "ci-bob"), WALL0 + 3);
-	assert_int_equal(cache_listing_set_changed(l).tv_sec, WALL0 + 1);
-	cache_listing_put(l);
-	cache_free(c);
-}
-
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -829,9 +671,6 @@ int main(void)
 		T(test_peek_never_fetches),
 		T(test_ttl_zero),
 		T(test_copy_on_write),
-		T(test_times_follow_content),
-		T(test_times_first_sight),
-		T(test_times_reread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
