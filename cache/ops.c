@@ -59,9 +59,10 @@ const char *cache_verb_name(enum cache_verb v)
 	return "Unknown";
 }
 
-static void utc_now(char *buf, size_t len)
+/* UTC "YYYY-MM-DDTHH:MM:SSZ" of @secs seconds ago (0: now). */
+static void utc_ago(char *buf, size_t len, int secs)
 {
-	time_t t = time(NULL);
+	time_t t = time(NULL) - secs;
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
@@ -127,7 +128,7 @@ static struct cache_oprec *oprec_begin_locked(struct cache *c,
 	r->running = true;
 	r->seq = ++c->op_seq;
 	snprintf(r->status, sizeof(r->status), "InProgress");
-	utc_now(r->time, sizeof(r->time));
+	utc_ago(r->time, sizeof(r->time), 0);
 	return r;
 }
 
@@ -188,7 +189,7 @@ static void oprec_refuse_locked(struct cache *c, const char *name,
 	*old = NULL;
 	if (!r)
 		return;
-	utc_now(now, sizeof(now));
+	utc_ago(now, sizeof(now), 0);
 	snprintf(line, sizeof(line), "%s %s refused: %s%s%s\n", now,
 		 cache_verb_name(v), err->arm_code[0] ? err->arm_code : "",
 		 err->arm_code[0] ? ": " : "",
@@ -487,15 +488,6 @@ static char *state_of(struct cache *c, const char *name)
 	return s;
 }
 
-/* UTC "YYYY-MM-DDTHH:MM:SSZ" of @secs seconds ago. */
-static void utc_ago(char *buf, size_t len, int secs)
-{
-	time_t t = time(NULL) - secs;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /*
  * After a request left and its reply was lost: one GET, within the
