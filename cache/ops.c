@@ -523,8 +523,9 @@ static bool took_effect(struct cache *c, const char *name,
 	if (v == CACHE_CREATE)
 		yes = true;
 	else if (comp.state && moving[v] &&
-		 strcasecmp(comp.state, moving[v]) == 0)
-		yes = true;
+		 strcasecmp(comp.state, moving[v]) == 0 &&
+		 (!before || strcasecmp(before, moving[v]) != 0))
+		yes = true; /* moved there since: not someone else's earlier */
 	else if (moving[v] && v != CACHE_DELETE && v != CACHE_RESTART &&
 		 comp.state && before && strcasecmp(comp.state, before) != 0)
 		yes = true; /* already at its end: Stopped, Running, ... */

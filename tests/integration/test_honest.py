@@ -205,3 +205,17 @@ def test_a_dropped_create_and_delete_go_out_as_the_rule_says(ws):
     # a delete may be repeated (Azure deletes once): 1 + 3 retries
     assert routes(emu)["delete"] == 4
     assert "ci-bob" in emu.instances()
+
+
+def test_a_dropped_write_is_not_credited_with_an_earlier_one(emu_factory,
+                                                            mount_factory):
+    """Already Stopping from another stop: a dropped one did nothing."""
+    emu = emu_factory("--instances", "2", "--op-seconds", "30")
+    m = mount_factory(emu)
+    rc, err = echo(m, "stop", "ci-alice/control")
+    assert rc == 0, err
+    assert read(m, "ci-alice/state") == "Stopping\n"
+    emu.faults([{"route": "stop", "drop": True}])
+    rc, err = echo(m, "stop", "ci-alice/control")
+    assert rc != 0 and "Input/output error" in err, err
+    assert routes(emu)["stop"] == 2
