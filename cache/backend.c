@@ -24,11 +24,48 @@ static enum az_err client_list(void *ctx, struct az_compute **out, size_t *n,
 	return az_list_computes(ctx, out, n, err);
 }
 
-static const struct az_compute *prev_find(void *ctx, const char *name)
-{
-	long i = cache_listing_find(ctx, name);
+/*
+ * The previous listing's computes by raw_hash: open addressing, a power
+ * of two at least twice their number. Only computes shown as Azure sent
+ * them (raw_hash not 0: no operation record applied) are in it.
+ */
+struct prev_index {
+	size_t mask;
+	const struct az_compute **slot;
+};
 
-	return i >= 0 ? cache_listing_at(ctx, (size_t)i) : NULL;
+static const struct az_compute *prev_find(void *ctx, uint64_t hash)
+{
+	const struct prev_index *ix = ctx;
+	size_t i;
+
+	for (i = hash & ix->mask; ix->slot[i]; i = (i + 1) & ix->mask)
+		if (ix->slot[i]->raw_hash == hash)
+			return ix->slot[i];
+	return NULL;
+}
+
+static int prev_index(struct prev_index *ix, const struct cache_listing *l)
+{
+	size_t n = cache_listing_count(l), size = 16, i, j;
+
+	while (size < 2 * n)
+		size *= 2;
+	ix->mask = size - 1;
+	ix->slot = calloc(size, sizeof(*ix->slot));
+	if (!ix->slot)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const struct az_compute *c = cache_listing_at(l, i);
+
+		if (!c->raw_hash || prev_find(ix, c->raw_hash))
+			continue;
+		for (j = c->raw_hash & ix->mask; ix->slot[j];
+		     j = (j + 1) & ix->mask)
+			;
+		ix->slot[j] = c;
+	}
+	return 0;
 }
 
 static enum az_err client_list_prev(void *ctx,
@@ -36,9 +73,15 @@ static enum az_err client_list_prev(void *ctx,
 				    struct az_compute **out, size_t *n,
 				    struct az_error *err)
 {
-	struct az_list_prev p = { prev_find, (void *)prev };
+	struct prev_index ix;
+	struct az_list_prev p = { prev_find, &ix };
+	enum az_err rc;
 
-	return az_list_computes_prev(ctx, prev ? &p : NULL, out, n, err);
+	if (!prev || prev_index(&ix, prev))
+		return az_list_computes(ctx, out, n, err);
+	rc = az_list_computes_prev(ctx, &p, out, n, err);
+	free(ix.slot);
+	return rc;
 }
 
 static enum az_err client_get(void *ctx, const char *name,

@@ -311,7 +311,6 @@ static void fetch(struct cache *c, struct cache_flight *f)
 		rc = c->be.list_prev(c->be.ctx, prev, &v, &n, &ferr);
 	else
 		rc = c->be.list(c->be.ctx, &v, &n, &ferr);
-	cache_listing_put(prev);
 	if (rc == AZ_OK) {
 		/* fresh from its arrival: a slow listing is not born old */
 		l = cache_listing_build(v, n, cache_now(c));
@@ -322,6 +321,7 @@ static void fetch(struct cache *c, struct cache_flight *f)
 	} else if (ferr.code == AZ_OK) {
 		ferr.code = rc;
 	}
+	cache_listing_put(prev); /* after the build: v's stubs point in it */
 
 	pthread_mutex_lock(&c->lock);
 	c->refresh_call = NULL; /* nobody cancels k past this point */

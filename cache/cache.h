@@ -75,7 +75,10 @@ struct cache_backend {
 			   struct az_error *err);
 	/*
 	 * Optional: list() reusing what @prev (the listing held now, or
-	 * NULL) knew, so an unchanged compute costs less. NULL: list().
+	 * NULL) knew, so an unchanged compute costs less: an entry of *out
+	 * may be a stub whose same_as points at a compute of @prev (shown
+	 * as Azure sent it, raw_hash not 0), which is then reused whole.
+	 * NULL: list().
 	 */
 	enum az_err (*list_prev)(void *ctx, const struct cache_listing *prev,
 				 struct az_compute **out, size_t *n,

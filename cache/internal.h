@@ -26,11 +26,16 @@
 
 struct cache_item {
 	atomic_uint refs;
-	struct az_compute comp; /* immutable once built */
+	struct az_compute comp; /* immutable once built; comp.raw_hash not
+				   0: exactly what Azure listed (no
+				   operation record applied), so the next
+				   listing may reuse the item whole */
 	struct timespec changed; /* wall clock: when what its files show
 				    last changed; set once, under c->lock,
 				    before anyone else sees the item
 				    (cache_item_carry), immutable after */
+	bool dated;             /* changed is set: the item may be shared
+				   (set with changed, immutable after) */
 };
 
 struct cache_listing {
@@ -161,9 +166,10 @@ bool cache_transient(enum az_err rc);
 void cache_bump_locked(struct cache *c);
 
 /*
- * Called with c->lock held, on a listing nobody else holds yet (refs 1,
- * its items unshared): apply the operation records (ops.c). May replace
- * *l (on success the old one is put).
+ * Called with c->lock held, on a listing nobody else holds yet (refs 1;
+ * items reused from an older listing are dated and copied before they
+ * change): apply the operation records (ops.c). May replace *l (on
+ * success the old one is put).
  */
 void cache_overlay_locked(struct cache *c, struct cache_listing **l);
 
@@ -207,14 +213,21 @@ void cache_oprecs_free(struct cache *c);
 double cache_poll_delay(double retry_after, double prev);
 
 /* An item owning *comp's fields (moved: *comp is left zeroed); NULL: OOM. */
+/* A copy of @it's compute in a new item, not dated; NULL: OOM. */
+struct cache_item *cache_item_copy(const struct cache_item *it);
+
+/* The item that holds @comp (a compute of some listing). */
+struct cache_item *cache_item_of(const struct az_compute *comp);
+
 struct cache_item *cache_item_new(struct az_compute *comp);
 void cache_item_put(struct cache_item *it); /* accepts NULL */
 
 /*
  * A listing of the ComputeInstances of v[0..n-1], taking their fields
  * (the entries taken are left zeroed; the caller still frees @v with
- * az_compute_free_array()). Sorted; later duplicates of a name dropped.
- * NULL: out of memory.
+ * az_compute_free_array()); a stub (same_as set: a compute of a listing
+ * the caller holds) takes a reference to that item instead. Sorted;
+ * later duplicates of a name dropped. NULL: out of memory.
  */
 struct cache_listing *cache_listing_build(struct az_compute *v, size_t n,
 					  double time);
@@ -245,8 +258,8 @@ bool cache_compute_same(const struct az_compute *a,
 			const struct az_compute *b);
 
 /*
- * Set the change time of @it (nobody else sees it yet) from @old, the
- * item it replaces (NULL: first sight).
+ * Set the change time of @it (nobody else sees it yet, not dated) from
+ * @old, the item it replaces (NULL: first sight); @it is dated after.
  */
 void cache_item_carry(struct cache_item *it, const struct cache_item *old,
 		      const struct timespec *now);
@@ -255,6 +268,9 @@ void cache_item_carry(struct cache_item *it, const struct cache_item *old,
  * Called with c->lock held, on @l that nobody else sees yet, before it
  * replaces @old (NULL: none): carry every item's change time and the
  * set's from @old (see above); the set changed when the names differ.
+ * A dated item that is not @old's of its name (reused from a listing
+ * older than @old) is replaced in @l by a copy whose time is carried
+ * like any new item's (out of memory: it keeps its own time).
  */
 void cache_listing_carry(struct cache_listing *l,
 			 const struct cache_listing *old,

@@ -39,6 +39,12 @@ struct cache_item *cache_item_new(struct az_compute *comp)
 	return it;
 }
 
+struct cache_item *cache_item_of(const struct az_compute *comp)
+{
+	return (struct cache_item *)((char *)comp -
+				     offsetof(struct cache_item, comp));
+}
+
 static struct cache_item *item_ref(struct cache_item *it)
 {
 	atomic_fetch_add_explicit(&it->refs, 1, memory_order_relaxed);
@@ -110,6 +116,10 @@ struct cache_listing *cache_listing_build(struct az_compute *v, size_t n,
 	if (!l)
 		return NULL;
 	for (i = 0; i < n; i++) {
+		if (v[i].same_as) { /* unchanged since @prev: shared */
+			l->items[l->n++] = item_ref(cache_item_of(v[i].same_as));
+			continue;
+		}
 		if (!az_compute_is_instance(&v[i]) || !v[i].name)
 			continue;
 		l->items[l->n] = cache_item_new(&v[i]);
@@ -256,6 +266,8 @@ bool cache_compute_same(const struct az_compute *a,
 	};
 	size_t i;
 
+	if (a->raw_hash && a->raw_hash == b->raw_hash)
+		return true; /* the same bytes from Azure, nothing applied */
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		const char *x = *(char *const *)((const char *)a + strs[i]);
 		const char *y = *(char *const *)((const char *)b + strs[i]);
@@ -354,6 +366,7 @@ void cache_item_carry(struct cache_item *it, const struct cache_item *old,
 {
 	struct timespec t;
 
+	it->dated = true;
 	if (old) {
 		it->changed = cache_compute_same(&it->comp, &old->comp) ?
 				      old->changed : *now;
@@ -366,6 +379,18 @@ void cache_item_carry(struct cache_item *it, const struct cache_item *old,
 	it->changed = ts_before(now, &t) ? *now : t; /* not in the future */
 }
 
+struct cache_item *cache_item_copy(const struct cache_item *it)
+{
+	struct az_compute comp;
+	struct cache_item *copy;
+
+	if (az_compute_copy(&comp, &it->comp))
+		return NULL;
+	copy = cache_item_new(&comp);
+	az_compute_free(&comp);
+	return copy;
+}
+
 void cache_listing_carry(struct cache_listing *l,
 			 const struct cache_listing *old,
 			 const struct timespec *now)
@@ -375,24 +400,29 @@ void cache_listing_carry(struct cache_listing *l,
 	long at;
 
 	for (i = 0; i < l->n; i++) {
-		at = listing_search(old, item_name(l->items[i]));
-		if (at < 0 || strcmp(item_name(l->items[i]),
-				     item_name(old->items[at])))
+		struct cache_item *it = l->items[i], *copy;
+
+		at = listing_search(old, item_name(it));
+		if (at < 0 || strcmp(item_name(it), item_name(old->items[at])))
 			same_set = false; /* new, or its name's case changed */
-		if (at >= 0 && old->items[at] == l->items[i])
+		if (at >= 0 && old->items[at] == it)
 			continue; /* shared: its time is already set */
-		cache_item_carry(l->items[i], at >= 0 ? old->items[at] : NULL,
-				 now);
+		if (it->dated) {
+			/* reused from before @old: others may read its time */
+			copy = cache_item_copy(it);
+			if (!copy)
+				continue; /* keeps its time: better than none */
+			cache_item_put(it);
+			l->items[i] = it = copy;
+		}
+		cache_item_carry(it, at >= 0 ? old->items[at] : NULL, now);
 	}
 	l->set_changed = same_set ? old->set_changed : *now;
 }
 
 struct timespec cache_compute_changed(const struct az_compute *comp)
 {
-	const struct cache_item *it = (const struct cache_item *)
-		((const char *)comp - offsetof(struct cache_item, comp));
-
-	return it->changed;
+	return cache_item_of(comp)->changed;
 }
 
 struct timespec cache_listing_set_changed(const struct cache_listing *l)

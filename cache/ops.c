@@ -229,13 +229,19 @@ void cache_oprecs_free(struct cache *c)
 	c->n_recs = 0;
 }
 
+/* true when @line is NULL or among @comp's errors already. */
+static bool has_line(const struct az_compute *comp, const char *line)
+{
+	return !line || (comp->errors && strstr(comp->errors, line));
+}
+
 /* Add @line to @comp's errors unless it is there already. */
 static void append_error(struct az_compute *comp, const char *line)
 {
 	size_t a, b;
 	char *s;
 
-	if (!line || (comp->errors && strstr(comp->errors, line)))
+	if (has_line(comp, line))
 		return;
 	a = comp->errors ? strlen(comp->errors) : 0;
 	b = strlen(line);
@@ -248,12 +254,32 @@ static void append_error(struct az_compute *comp, const char *line)
 	comp->errors = s;
 }
 
-/* Show @r in @comp, which nobody else sees yet. */
+/* Azure's lastOperation wins when it is as recent as ours. */
+static bool op_newer(const struct az_compute *comp,
+		     const struct cache_oprec *r)
+{
+	return r->has_op &&
+	       (!comp->op_time || strncmp(comp->op_time, r->time, 19) < 0);
+}
+
+/* true when overlay(@comp, @r) would change what @comp shows. */
+static bool overlay_changes(const struct az_compute *comp,
+			    const struct cache_oprec *r)
+{
+	return op_newer(comp, r) ||
+	       (r->running && r->verb == CACHE_CREATE && !comp->state) ||
+	       (r->running && r->verb == CACHE_DELETE) ||
+	       !has_line(comp, r->error) || !has_line(comp, r->refusal);
+}
+
+/*
+ * Show @r in @comp, which nobody else sees yet; it no longer shows what
+ * Azure sent alone (raw_hash 0: not reused by the next listing).
+ */
 static void overlay(struct az_compute *comp, const struct cache_oprec *r)
 {
-	/* Azure's lastOperation wins when it is as recent as ours. */
-	if (r->has_op &&
-	    (!comp->op_time || strncmp(comp->op_time, r->time, 19) < 0)) {
+	comp->raw_hash = 0;
+	if (op_newer(comp, r)) {
 		set_str(&comp->op_name, cache_verb_name(r->verb));
 		set_str(&comp->op_status, r->status);
 		set_str(&comp->op_time, r->time);
@@ -295,7 +321,18 @@ void cache_overlay_locked(struct cache *c, struct cache_listing **l)
 
 		at = cache_listing_find(*l, r->name);
 		if (at >= 0) {
-			overlay(&(*l)->items[at]->comp, r);
+			it = (*l)->items[at];
+			if (!overlay_changes(&it->comp, r))
+				continue; /* reusable as Azure sent it */
+			if (it->dated) {
+				/* shared with the listing it came from */
+				it = cache_item_copy(it);
+				if (!it)
+					continue;
+				cache_item_put((*l)->items[at]);
+				(*l)->items[at] = it;
+			}
+			overlay(&it->comp, r);
 			continue;
 		}
 		if (!r->running || r->verb != CACHE_CREATE)

@@ -62,12 +62,15 @@ enum az_err az_list_computes(struct az_client *c, struct az_compute **out,
 
 /*
  * What the last listing knew, so that a refresh redoes nothing for a
- * compute that did not change: @find(@ctx, name) gives the compute of
- * that name as last seen (its kept JSON is reused when the content is
- * the same), or NULL. Called from the listing's thread; name may be NULL.
+ * compute that did not change: @find(@ctx, hash) gives a compute that
+ * was built from exactly the bytes whose XXH3-64 is @hash (its raw_hash),
+ * or NULL. Such an element is not parsed: its output entry is a stub
+ * with same_as pointing at what @find gave (see compute.h), which must
+ * stay alive until the caller is done with the output. Called from the
+ * listing's thread.
  */
 struct az_list_prev {
-	const struct az_compute *(*find)(void *ctx, const char *name);
+	const struct az_compute *(*find)(void *ctx, uint64_t hash);
 	void *ctx;
 };
 

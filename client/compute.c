@@ -129,11 +129,6 @@ static int map_apps(const cJSON *obj, struct az_compute *out)
 }
 
 /*
- * Keep @obj as its compact JSON deflated (about a tenth of the pretty
- * form) and the length of its pretty form ("\n"-ended), which is what
- * info.json shows and stat reports. -1 on OOM.
- */
-/*
  * What cJSON_Print() adds to cJSON_PrintUnformatted()'s bytes for @it at
  * nesting @depth, counted without printing (cJSON 1.7's format: an
  * object is "{\n", then per member depth tabs, "key", ":\t", value, ","
@@ -162,63 +157,15 @@ static size_t pretty_extra(const cJSON *it, size_t depth)
 	return 0;
 }
 
-/* FNV-1a over @n bytes of @p, continuing @h. */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
+/*
+ * Keep @obj as its compact JSON deflated (about a tenth of the pretty
+ * form) and the length of its pretty form ("\n"-ended), which is what
+ * info.json shows and stat reports. -1 on OOM.
+ */
+static int keep_json(const cJSON *obj, struct az_compute *out)
 {
-	const unsigned char *b = p;
+	char *s = cJSON_PrintUnformatted(obj);
 
-	while (n--)
-		h = (h ^ *b++) * 1099511628211ULL;
-	return h;
-}
-
-static uint64_t hash_node(uint64_t h, const cJSON *it)
-{
-	const cJSON *c;
-	int type = it->type & 0xff;
-
-	h = fnv(h, &type, sizeof(type));
-	if (it->string)
-		h = fnv(h, it->string, strlen(it->string) + 1);
-	if (cJSON_IsString(it) && it->valuestring)
-		h = fnv(h, it->valuestring, strlen(it->valuestring) + 1);
-	else if (cJSON_IsNumber(it))
-		h = fnv(h, &it->valuedouble, sizeof(it->valuedouble));
-	cJSON_ArrayForEach(c, it)
-		h = hash_node(h, c);
-	h = fnv(h, "}", 1); /* ends the children: shape counts */
-	return h;
-}
-
-uint64_t az_json_hash(const cJSON *obj)
-{
-	return obj ? hash_node(14695981039346656037ULL, obj) : 0;
-}
-
-/* Reuse @prev's kept JSON when its content hashes the same. */
-static bool reuse_json(struct az_compute *out, const struct az_compute *prev)
-{
-	if (!prev || !prev->zjson || prev->json_hash != out->json_hash)
-		return false;
-	out->zjson = malloc(prev->zjson_len ? prev->zjson_len : 1);
-	if (!out->zjson)
-		return false;
-	memcpy(out->zjson, prev->zjson, prev->zjson_len);
-	out->zjson_len = prev->zjson_len;
-	out->json_len = prev->json_len;
-	return true;
-}
-
-static int keep_json(const cJSON *obj, struct az_compute *out,
-		     const struct az_compute *prev)
-{
-	char *s;
-
-	out->json_hash = az_json_hash(obj);
-	if (reuse_json(out, prev))
-		return 0;
-
-	s = cJSON_PrintUnformatted(obj);
 	if (!s)
 		return -1;
 	/* info.json's length, "\n" included, without printing it */
@@ -353,13 +300,6 @@ static bool dup_field(char **dst, const cJSON *obj, const char *path)
 
 enum az_err az_compute_from_json(const cJSON *obj, struct az_compute *out)
 {
-	return az_compute_from_json_prev(obj, out, NULL);
-}
-
-enum az_err az_compute_from_json_prev(const cJSON *obj,
-				      struct az_compute *out,
-				      const struct az_compute *prev)
-{
 	static const struct {
 		size_t off;
 		const char *path;
@@ -427,8 +367,7 @@ enum az_err az_compute_from_json_prev(const cJSON *obj,
 		goto oom;
 	if (map_apps(obj, out) < 0)
 		goto oom;
-	if (keep_json(obj, out, prev && prev->name && out->name &&
-		      !strcmp(prev->name, out->name) ? prev : NULL) < 0)
+	if (keep_json(obj, out) < 0)
 		goto oom;
 	return AZ_OK;
 oom:
@@ -475,7 +414,7 @@ int az_compute_copy(struct az_compute *dst, const struct az_compute *src)
 	dst->ssh_port = src->ssh_port;
 	dst->idle_minutes = src->idle_minutes;
 	dst->json_len = src->json_len;
-	dst->json_hash = src->json_hash;
+	dst->raw_hash = src->raw_hash;
 	if (src->zjson) {
 		dst->zjson = malloc(src->zjson_len ? src->zjson_len : 1);
 		if (!dst->zjson)

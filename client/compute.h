@@ -59,7 +59,13 @@ struct az_compute {
 	size_t zjson_len;     /* bytes of zjson */
 	size_t json_len;      /* bytes of its pretty form (info.json),
 				 "\n" included; 0 when there is none */
-	uint64_t json_hash;   /* of the JSON's content (az_json_hash) */
+	uint64_t raw_hash;    /* XXH3-64 of the resource's bytes as a
+				 listing sent them (az_list_computes_prev);
+				 0: not known (a GET, or changed since) */
+	const struct az_compute *same_as; /* set only in a listing's output:
+				 this compute's bytes were exactly those of
+				 *same_as (the previous listing's), every
+				 other field is empty (see client.h) */
 };
 
 /*
@@ -69,18 +75,6 @@ struct az_compute {
  * reads as absent. Control characters in fields become spaces.
  */
 enum az_err az_compute_from_json(const cJSON *obj, struct az_compute *out);
-
-/*
- * az_compute_from_json(), reusing @prev's kept JSON (zjson, json_len)
- * when @prev (the same compute as last seen, or NULL) had the same
- * content: a refresh that changes nothing deflates nothing.
- */
-enum az_err az_compute_from_json_prev(const cJSON *obj,
-				      struct az_compute *out,
-				      const struct az_compute *prev);
-
-/* A 64-bit hash (FNV-1a) of @obj's content: keys, values and order. */
-uint64_t az_json_hash(const cJSON *obj);
 
 /* true when computeType is "ComputeInstance" (the only type shown). */
 bool az_compute_is_instance(const struct az_compute *c);
@@ -122,7 +116,10 @@ long az_duration_minutes(const char *iso);
  */
 int az_schedules_text(const cJSON *obj, char **out);
 
-/* Deep copy; returns 0, or -1 out of memory (dst left zeroed). */
+/*
+ * Deep copy (raw_hash too; same_as is not copied); returns 0, or -1 out
+ * of memory (dst left zeroed).
+ */
 int az_compute_copy(struct az_compute *dst, const struct az_compute *src);
 
 void az_compute_free(struct az_compute *c);

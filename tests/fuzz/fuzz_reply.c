@@ -5,7 +5,9 @@
  * (mapped to structs, then every file of every instance rendered), an
  * ARM or OAuth error body, an operation status body, a resource polled
  * for its provisioningState, and a Retry-After header. None may crash,
- * leak or read out of bounds, whatever the input.
+ * leak or read out of bounds, whatever the input. And the list page
+ * scanner (jscan.h) may accept only what cJSON parses, with the same
+ * "value" elements.
  *
  * Built as a libFuzzer target by scripts/fuzz (clang), and with replay.c
  * as a plain program that meson test runs over tests/fuzz/corpus/reply.
@@ -20,6 +22,7 @@
 
 #include "client/client_impl.h"
 #include "client/http.h"
+#include "client/jscan.h"
 #include "fs/nodes.h"
 #include "fs/render.h"
 
@@ -57,6 +60,40 @@ static void map_one(const cJSON *obj)
 	az_compute_free(&c);
 }
 
+/*
+ * What jscan accepts, cJSON parses as an object, with as many "value"
+ * elements, each parsing alone to the same JSON (cJSON is the more
+ * lenient: its refusals are a subset of jscan's).
+ */
+static void scan_agrees(const char *text, size_t size, const cJSON *root,
+			const cJSON *arr)
+{
+	struct jscan_page pg;
+	const cJSON *it;
+	size_t i = 0;
+
+	if (jscan_page(text, size, &pg) == JSCAN_OK) {
+		if (!cJSON_IsObject(root) || pg.has_value != (arr != NULL) ||
+		    (arr && pg.n != (size_t)cJSON_GetArraySize(arr)))
+			abort();
+		cJSON_ArrayForEach(it, arr) {
+			cJSON *one = cJSON_ParseWithLength(pg.elems[i].p,
+							   pg.elems[i].len);
+			/* printed, not cJSON_Compare: keys may repeat */
+			char *a = cJSON_PrintUnformatted(one);
+			char *b = cJSON_PrintUnformatted(it);
+
+			if (!one || !a || !b || strcmp(a, b))
+				abort();
+			cJSON_free(a);
+			cJSON_free(b);
+			cJSON_Delete(one);
+			i++;
+		}
+	}
+	jscan_page_free(&pg);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
@@ -71,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	map_one(root);
 	cJSON_ArrayForEach(it, arr)
 		map_one(it);
+	scan_agrees(text, size, root, arr);
 	cJSON_Delete(root);
 
 	for (long status = 400; status < 600; status += 99) {

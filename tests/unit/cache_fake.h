@@ -75,6 +75,17 @@ enum az_err fake_list(void *ctx, struct az_compute **out, size_t *n,
 		      struct az_error *err);
 enum az_err fake_get(void *ctx, const char *name,
 		     struct az_compute *out, struct az_error *err);
+/*
+ * fake_list() as the client's az_list_computes_prev() answers: every
+ * compute gets a raw_hash of its fields (the fake's "bytes"), and one
+ * @prev holds with that raw_hash comes back as a stub (same_as).
+ */
+enum az_err fake_list_prev(void *ctx, const struct cache_listing *prev,
+			   struct az_compute **out, size_t *n,
+			   struct az_error *err);
+
+/* fk's backend: list, get, now and writes (no list_prev, no wall). */
+struct cache_backend fake_backend(void);
 
 /* A cache over fk, reads and writes, with this TTL and stale_max. */
 struct cache *new_cache(double ttl, double stale_max);

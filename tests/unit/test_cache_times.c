@@ -3,8 +3,10 @@
  * Unit tests of cache/'s change times (what st_mtime shows): kept across a
  * refresh or re-read that brings the same content, moved by a change,
  * first sight from lastOperation or createdOn, the set's time moved when
- * an instance comes or goes. Against the fake backend of cache_fake.h,
- * with a fake wall clock.
+ * an instance comes or goes. And of reuse: a refresh shares the items of
+ * computes Azure sent unchanged, copies one before an operation record
+ * changes it. Against the fake backend of cache_fake.h, with a fake wall
+ * clock.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,6 +40,17 @@ static struct cache *times_cache(void)
 	};
 	struct cache_config cfg = { .ttl = 10 };
 
+	return cache_new(&be, &cfg);
+}
+
+/* times_cache() whose listings reuse unchanged computes, with writes. */
+static struct cache *reuse_cache(void)
+{
+	struct cache_backend be = fake_backend();
+	struct cache_config cfg = { .ttl = 10 };
+
+	be.list_prev = fake_list_prev;
+	be.wall = fake_wall;
 	return cache_new(&be, &cfg);
 }
 
@@ -149,6 +162,73 @@ static void test_times_reread(void **state)
 	cache_free(c);
 }
 
+static const struct az_compute *at(const struct cache_listing *l,
+				   const char *name)
+{
+	long i = cache_listing_find(l, name);
+
+	assert_true(i >= 0);
+	return cache_listing_at(l, (size_t)i);
+}
+
+static void test_reuse_shares_unchanged(void **state)
+{
+	struct cache *c = reuse_cache();
+	struct cache_listing *l1, *l2, *l3;
+
+	(void)state;
+	l1 = refreshed(c, 1);
+	l2 = refreshed(c, 20); /* nothing changed: the very same items */
+	assert_ptr_equal(at(l1, "ci-bob"), at(l2, "ci-bob"));
+	assert_ptr_equal(at(l1, "Ci-Alice"), at(l2, "Ci-Alice"));
+	assert_ptr_equal(at(l1, "ci-carol"), at(l2, "ci-carol"));
+
+	set_state("ci-bob", "Stopped"); /* only ci-bob's is new */
+	l3 = refreshed(c, 40);
+	assert_ptr_not_equal(at(l2, "ci-bob"), at(l3, "ci-bob"));
+	assert_string_equal(at(l3, "ci-bob")->state, "Stopped");
+	assert_string_equal(at(l2, "ci-bob")->state, "Running");
+	assert_ptr_equal(at(l2, "Ci-Alice"), at(l3, "Ci-Alice"));
+	assert_int_equal(changed(l3, "ci-bob"), WALL0 + 40);
+	assert_int_equal(changed(l3, "Ci-Alice"), WALL0 + 1);
+	cache_listing_put(l1);
+	cache_listing_put(l2);
+	cache_listing_put(l3);
+	cache_free(c);
+}
+
+/*
+ * An operation accepted whose re-read failed, while Azure still lists
+ * the instance as before (as it does for a while): the next listing
+ * reuses ci-carol's item, and the running start must show in a copy,
+ * never in the item an older listing still shows.
+ */
+static void test_reuse_copies_before_overlay(void **state)
+{
+	struct cache *c = reuse_cache();
+	struct cache_listing *l1, *l2;
+	struct az_error err;
+
+	(void)state;
+	fk.op_seconds = 1000;
+	l1 = refreshed(c, 1);
+	fk.get_rc = AZ_ERR_SERVER;
+	/* ci-carol is Starting already: the fake's bytes do not move */
+	assert_int_equal(cache_operate(c, "ci-carol", CACHE_START, NULL,
+				       &err), AZ_OK);
+	l2 = refreshed(c, 20);
+	assert_string_equal(at(l2, "ci-carol")->op_name, "Start");
+	assert_int_equal(at(l2, "ci-carol")->raw_hash, 0);
+	assert_null(at(l1, "ci-carol")->op_name);
+	assert_true(at(l1, "ci-carol")->raw_hash != 0);
+	assert_ptr_equal(at(l1, "Ci-Alice"), at(l2, "Ci-Alice"));
+	assert_int_equal(changed(l2, "ci-carol"), WALL0 + 20);
+	assert_int_equal(changed(l1, "ci-carol"), WALL0 + 1);
+	cache_listing_put(l1);
+	cache_listing_put(l2);
+	cache_free(c);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -157,6 +237,8 @@ int main(void)
 		T(test_times_follow_content),
 		T(test_times_first_sight),
 		T(test_times_reread),
+		T(test_reuse_shares_unchanged),
+		T(test_reuse_copies_before_overlay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
