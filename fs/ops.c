@@ -70,11 +70,14 @@ static void fill_file(struct stat *st, mode_t perm, size_t size)
 	st->st_blocks = (blkcnt_t)((size + 511) / 512);
 }
 
-/* Attributes of instance file @file of @c. Returns 0 or -errno. */
+/*
+ * Attributes of instance file @file of @c: a file's size is its render
+ * counted, not stored (BUF_COUNT: no allocation). Returns 0 or -errno.
+ */
 static int stat_instance(struct cfs *fs, uint32_t slot, int file,
 			 const struct az_compute *c, struct stat *st)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_COUNT;
 
 	memset(st, 0, sizeof(*st));
 	fill_common(fs, st, cfs_ino_instance(slot, file),
@@ -99,12 +102,7 @@ static int stat_instance(struct cfs *fs, uint32_t slot, int file,
 	}
 	if (cfs_render(file, c, &b) < 0)
 		return -ENOENT;
-	if (b.failed) {
-		buf_free(&b);
-		return -ENOMEM;
-	}
 	fill_file(st, cfs_file_perm(file), b.len);
-	buf_free(&b);
 	return 0;
 }
 
@@ -375,20 +373,22 @@ void cfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 /* ---- directories ---- */
 
 struct dirent_snap {
-	char *name;
+	size_t name; /* offset of its NUL-terminated name in names */
 	struct stat st;
 };
 
+/* A directory as opendir() saw it: entries, their names in one pool. */
 struct dirsnap {
 	struct cfs_handle h; /* first: the handle list's view */
 	size_t n, cap;
 	struct dirent_snap *v;
+	struct buf names;
 };
 
 static int snap_add(struct dirsnap *d, const char *name, const struct stat *st)
 {
 	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 16;
+		size_t cap = d->cap ? d->cap * 2 : 32;
 		struct dirent_snap *v = realloc(d->v, cap * sizeof(*v));
 
 		if (!v)
@@ -396,8 +396,9 @@ static int snap_add(struct dirsnap *d, const char *name, const struct stat *st)
 		d->v = v;
 		d->cap = cap;
 	}
-	d->v[d->n].name = strdup(name);
-	if (!d->v[d->n].name)
+	d->v[d->n].name = d->names.len;
+	buf_add(&d->names, name, strlen(name) + 1);
+	if (d->names.failed)
 		return -ENOMEM;
 	d->v[d->n].st = *st;
 	d->n++;
@@ -408,9 +409,8 @@ static void snap_free(struct dirsnap *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->n; i++)
-		free(d->v[i].name);
 	free(d->v);
+	buf_free(&d->names);
 	free(d);
 }
 
@@ -541,7 +541,7 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 {
 	struct cfs *fs = cfs_of(req);
 	struct dirsnap *d = (struct dirsnap *)(uintptr_t)fi->fh;
-	char *buf = calloc(1, size);
+	char *buf = malloc(size); /* fuse_add_direntry*() fill what is sent */
 	size_t used = 0;
 
 	if (!buf) {
@@ -550,6 +550,7 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 	}
 	for (size_t i = off < 0 ? 0 : (size_t)off; i < d->n; i++) {
 		struct dirent_snap *de = &d->v[i];
+		const char *name = d->names.data + de->name;
 		size_t need;
 
 		if (plus) {
@@ -561,12 +562,11 @@ static void do_readdir(fuse_req_t req, size_t size, off_t off,
 			e.attr_timeout = fs->entry_timeout;
 			e.entry_timeout = fs->entry_timeout;
 			need = fuse_add_direntry_plus(req, buf + used,
-						      size - used, de->name,
-						      &e, (off_t)(i + 1));
+						      size - used, name, &e,
+						      (off_t)(i + 1));
 		} else {
 			need = fuse_add_direntry(req, buf + used, size - used,
-						 de->name, &de->st,
-						 (off_t)(i + 1));
+						 name, &de->st, (off_t)(i + 1));
 		}
 		if (need > size - used)
 			break;

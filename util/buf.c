@@ -41,6 +41,10 @@ static bool reserve(struct buf *b, size_t more)
 
 void buf_add(struct buf *b, const char *s, size_t n)
 {
+	if (b->count) {
+		b->len += n;
+		return;
+	}
 	if (!reserve(b, n))
 		return;
 	memcpy(b->data + b->len, s, n);
@@ -58,10 +62,23 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	/* once into the room there is; again only when it did not fit */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = b->count || b->failed || !b->data ?
+		    vsnprintf(NULL, 0, fmt, ap) :
+		    vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !reserve(b, (size_t)n))
+	if (n < 0)
+		return;
+	if (b->count) {
+		b->len += (size_t)n;
+		return;
+	}
+	if (b->data && !b->failed && (size_t)n < b->cap - b->len) {
+		b->len += (size_t)n;
+		return;
+	}
+	if (!reserve(b, (size_t)n))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);

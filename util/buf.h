@@ -3,7 +3,9 @@
  * A growable byte buffer for building file contents and request bodies.
  * buf_free() accepts an empty buffer; after an allocation failure the
  * buffer is marked failed and further appends are ignored, so a caller
- * checks once at the end (buf->failed).
+ * checks once at the end (buf->failed). A BUF_COUNT buffer stores nothing:
+ * its len is what the same appends would have stored (a file's size
+ * without its bytes).
  */
 #ifndef COMPUTEFS_BUF_H
 #define COMPUTEFS_BUF_H
@@ -16,9 +18,13 @@ struct buf {
 	size_t len;
 	size_t cap;
 	bool failed;
+	bool count; /* measure only: len grows, nothing is stored or
+		       allocated (data stays NULL) */
 };
 
-#define BUF_INIT { NULL, 0, 0, false }
+#define BUF_INIT { NULL, 0, 0, false, false }
+/* A buffer that only counts the bytes appended (a file's size). */
+#define BUF_COUNT { NULL, 0, 0, false, true }
 
 void buf_add(struct buf *b, const char *s, size_t n);
 void buf_puts(struct buf *b, const char *s);

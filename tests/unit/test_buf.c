@@ -65,11 +65,43 @@ static void test_read_file(void **state)
 	buf_free(&b);
 }
 
+/* printf into the room left, and across a growth; counting stores none */
+static void test_printf_and_count(void **state)
+{
+	struct buf b = BUF_INIT, n = BUF_COUNT;
+	char want[300];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 40; i++) {
+		buf_printf(&b, "%d:%s;", i, i % 7 ? "ab" : "a longer piece");
+		buf_printf(&n, "%d:%s;", i, i % 7 ? "ab" : "a longer piece");
+		buf_puts(&b, "-");
+		buf_puts(&n, "-");
+	}
+	assert_false(b.failed);
+	assert_int_equal(b.len, strlen(b.data));
+	assert_int_equal(n.len, b.len);
+	assert_null(n.data);
+	assert_int_equal(strncmp(b.data, "0:a longer piece;-1:ab;-2:ab;-", 30),
+			 0);
+	buf_free(&b);
+	memset(want, 'y', sizeof(want) - 1);
+	want[sizeof(want) - 1] = '\0';
+	buf_puts(&b, "x");
+	buf_printf(&b, "%s|", want); /* does not fit the first 64 bytes */
+	assert_int_equal(b.len, 1 + strlen(want) + 1);
+	assert_int_equal(b.data[b.len - 1], '|');
+	assert_int_equal(b.data[b.len], '\0');
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_printf_and_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
