@@ -262,7 +262,7 @@ def opcodes(emu, snap, tmp, settle):
 
 
 def run(n, args, tmp):
-    rounds = args.rounds or (7 if n <= 100 else 5 if n <= 1000 else 3)
+    rounds = args.rounds or (9 if n <= 1000 else 3)
     emu = Emulator("--instances", n, "--clusters", n // 20,
                    "--page-size", args.page_size)
     mnt = os.path.join(tmp, "cfs%d" % n)
