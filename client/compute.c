@@ -42,9 +42,24 @@ static void add_line(struct buf *b, const char *s)
 		flatten(b->data + at, b->len - at);
 }
 
+/* true when @b's text has @line ("...\n") as one of its lines. */
+static bool has_line(const struct buf *b, const char *line, size_t n)
+{
+	const char *p = b->data, *end = b->data ? b->data + b->len : NULL;
+
+	for (; p && p + n <= end; p = memchr(p, '\n', (size_t)(end - p))) {
+		if (*p == '\n')
+			p++;
+		if (p + n <= end && !memcmp(p, line, n))
+			return true;
+	}
+	return false;
+}
+
 /*
- * One "CODE: message\n" line per entry of @arr. An entry is an
- * ErrorResponse ({"error": {code, message}}) or, leniently, a bare
+ * One "CODE: message\n" line per entry of @arr, a line @b has already
+ * left out (Azure may report one error in both of its arrays). An entry
+ * is an ErrorResponse ({"error": {code, message}}) or, leniently, a bare
  * {code, message}.
  */
 static void add_errors(struct buf *b, const cJSON *arr)
@@ -54,6 +69,7 @@ static void add_errors(struct buf *b, const cJSON *arr)
 	cJSON_ArrayForEach(it, arr) {
 		const cJSON *e = js_get(it, "error");
 		const char *code, *msg;
+		size_t at = b->len;
 
 		if (!cJSON_IsObject(e))
 			e = it;
@@ -72,6 +88,15 @@ static void add_errors(struct buf *b, const cJSON *arr)
 		if (msg)
 			add_line(b, msg);
 		buf_puts(b, "\n");
+		if (!b->failed) {
+			struct buf before = { b->data, at, b->cap, false,
+					      false };
+
+			if (has_line(&before, b->data + at, b->len - at)) {
+				b->len = at; /* a repeat */
+				b->data[at] = '\0';
+			}
+		}
 	}
 }
 

@@ -34,14 +34,23 @@ static enum az_err malformed(const struct az_http_resp *resp,
 		       "object");
 }
 
+/* What take_elem() made of one element. */
+enum elem_rc {
+	ELEM_OK,
+	ELEM_SKIP,      /* not a compute with a usable name */
+	ELEM_NOMEM,
+	ELEM_MALFORMED, /* cJSON refuses what the scanner let through (a
+			   lone surrogate "\ud800"), or ran out of memory:
+			   it does not say which */
+};
+
 /*
  * One element of "value" into *@out: a stub pointing at the compute
  * @prev holds with the same bytes, else the element parsed and mapped.
- * AZ_ERR_PROTOCOL: not a compute with a usable name (skipped).
  */
-static enum az_err take_elem(const struct jscan_span *sp,
-			     struct az_compute *out,
-			     const struct az_list_prev *prev)
+static enum elem_rc take_elem(const struct jscan_span *sp,
+			      struct az_compute *out,
+			      const struct az_list_prev *prev)
 {
 	uint64_t h = XXH3_64bits(sp->p, sp->len);
 	const struct az_compute *same;
@@ -55,25 +64,31 @@ static enum az_err take_elem(const struct jscan_span *sp,
 		memset(out, 0, sizeof(*out));
 		out->same_as = same;
 		out->raw_hash = h;
-		return AZ_OK;
+		return ELEM_OK;
 	}
 	obj = cJSON_ParseWithLength(sp->p, sp->len);
-	if (!obj) /* scanned as valid JSON: cJSON ran out of memory */
-		return AZ_ERR_NOMEM;
+	if (!obj)
+		return ELEM_MALFORMED;
 	e = az_compute_from_json(obj, out);
 	cJSON_Delete(obj);
-	if (e == AZ_OK)
-		out->raw_hash = h;
-	return e;
+	if (e == AZ_ERR_NOMEM)
+		return ELEM_NOMEM;
+	if (e != AZ_OK)
+		return ELEM_SKIP;
+	out->raw_hash = h;
+	return ELEM_OK;
 }
 
-/* Append page @pg's elements to *@v (count *@n, capacity *@cap). */
+/*
+ * Append page @pg's elements to *@v (count *@n, capacity *@cap). An
+ * element that does not parse fails the page, as a page that does not
+ * parse does: the listing held is kept.
+ */
 static enum az_err take_page(const struct jscan_page *pg,
 			     struct az_compute **v, size_t *n, size_t *cap,
 			     const struct az_list_prev *prev,
 			     struct az_error *err)
 {
-	enum az_err e;
 	size_t i;
 
 	if (!pg->has_value)
@@ -89,15 +104,23 @@ static enum az_err take_page(const struct jscan_page *pg,
 			*v = nv;
 			*cap = nc;
 		}
-		e = take_elem(&pg->elems[i], &(*v)[*n], prev);
-		if (e == AZ_ERR_NOMEM)
-			return az_fail(err, e, 0, NULL);
-		if (e != AZ_OK) {
+		switch (take_elem(&pg->elems[i], &(*v)[*n], prev)) {
+		case ELEM_OK:
+			(*n)++;
+			break;
+		case ELEM_SKIP:
 			log_warn("skipping a compute without a usable name "
 				 "in the list");
-			continue;
+			break;
+		case ELEM_NOMEM:
+			return az_fail(err, AZ_ERR_NOMEM, 0, NULL);
+		case ELEM_MALFORMED:
+			log_warn("malformed compute in the list (element %zu "
+				 "of its page, %zu bytes)", i, pg->elems[i].len);
+			return az_fail(err, AZ_ERR_PROTOCOL, 200,
+				       "malformed reply to the compute list: "
+				       "a compute that does not parse");
 		}
-		(*n)++;
 	}
 	return AZ_OK;
 }

@@ -438,6 +438,19 @@ static void test_errors_lines(void **state)
 	    &c);
 	assert_null(c.errors);
 	az_compute_free(&c);
+
+	/* one error in both arrays shows once; a line that merely
+	   contains another, or a longer one, is not a repeat */
+	map("{\"name\":\"e\",\"properties\":{\"provisioningErrors\":["
+	    "{\"error\":{\"code\":\"Quota\",\"message\":\"no cores\"}},"
+	    "{\"error\":{\"code\":\"A\",\"message\":\"b\"}}],"
+	    "\"properties\":{\"errors\":["
+	    "{\"error\":{\"code\":\"Quota\",\"message\":\"no cores\"}},"
+	    "{\"error\":{\"code\":\"XA\",\"message\":\"b\"}},"
+	    "{\"error\":{\"code\":\"A\",\"message\":\"bc\"}},"
+	    "{\"error\":{\"code\":\"A\",\"message\":\"b\"}}]}}}", &c);
+	assert_string_equal(c.errors, "Quota: no cores\nA: b\nXA: b\nA: bc\n");
+	az_compute_free(&c);
 }
 
 static void test_apps_need_both_fields(void **state)

@@ -205,6 +205,19 @@ static void test_list_reuses_unchanged(void **state)
 	assert_int_equal(az_list_computes_prev(c, &prev, &v, &n, &err),
 			 AZ_ERR_PROTOCOL);
 	assert_null(v);
+	/*
+	 * So does an element JSON's grammar allows but cJSON refuses (a
+	 * lone surrogate): malformed, not "out of memory" (found by a
+	 * tester: every read failed with ENOMEM instead of the listing
+	 * held being served)
+	 */
+	script_reset();
+	script(200, NULL, "{\"value\":[" CI("ci-a", "Running") ",{\"name\":"
+	       "\"ci-z\",\"properties\":{\"description\":\"\\ud800x\"}}]}");
+	assert_int_equal(az_list_computes_prev(c, &prev, &v, &n, &err),
+			 AZ_ERR_PROTOCOL);
+	assert_null(v);
+	assert_non_null(strstr(err.message, "malformed"));
 	az_compute_free_array(h.v, h.n);
 	az_client_free(c);
 }
