@@ -362,6 +362,14 @@ void open_gate(int n)
 	pthread_mutex_unlock(&fk.lock);
 }
 
+void ungate(void)
+{
+	pthread_mutex_lock(&fk.lock);
+	fk.gated = false;
+	pthread_cond_broadcast(&fk.cond);
+	pthread_mutex_unlock(&fk.lock);
+}
+
 int calls(void)
 {
 	int n;

@@ -102,6 +102,9 @@ void set_now(double t);
 void wait_calls(int n);
 /* Let the first @n list calls through the gate (fk.gated). */
 void open_gate(int n);
+/* Hold list calls no more (fk.gated false), under fk.lock: a refresh
+ * may be in the fake. */
+void ungate(void);
 /* How many list calls have entered the fake. */
 int calls(void);
 

@@ -311,7 +311,7 @@ static void test_errors_reach_every_waiter(void **state)
 	assert_int_equal(calls(), 1);
 
 	/* Said again from memory, without a request, for 2 s ... */
-	fk.gated = false;
+	ungate();
 	fk.list_rc = AZ_OK;
 	start_caller(&w[0], c);
 	pthread_join(w[0].tid, NULL);
@@ -360,7 +360,7 @@ static void test_generation(void **state)
 	assert_string_equal(cache_listing_at(b.l, 1)->state, "Stopping");
 
 	/* The current listing is b's: a's predates the drop. */
-	fk.gated = false;
+	ungate();
 	assert_int_equal(cache_list(c, &l, NULL), AZ_OK);
 	assert_ptr_equal(l, b.l);
 	assert_int_equal(calls(), 2);

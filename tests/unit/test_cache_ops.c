@@ -512,7 +512,7 @@ static void test_read_before_mutation(void **state_)
 	assert_string_equal(cache_listing_at(b.l, 1)->state, "Stopping");
 	assert_string_equal(installed(c, "ci-bob"), "Stopped");
 	cache_listing_put(b.l);
-	fk.gated = false;
+	ungate();
 	assert_string_equal(state(c, "ci-bob"), "Stopped");
 	cache_free(c);
 }
