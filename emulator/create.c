@@ -4,7 +4,6 @@
  */
 #include "emulator/create.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,22 +20,6 @@ static const char *const compute_types[] = {
 	"SynapseSpark",
 };
 
-static cJSON *fail(char *code, size_t coden, char *msg, size_t msgn,
-		   const char *c, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-
-static cJSON *fail(char *code, size_t coden, char *msg, size_t msgn,
-		   const char *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	snprintf(code, coden, "%s", c);
-	va_start(ap, fmt);
-	vsnprintf(msg, msgn, fmt, ap);
-	va_end(ap);
-	return NULL;
-}
-
 static const cJSON *member(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -44,7 +27,8 @@ static const cJSON *member(const cJSON *o, const char *key)
 	return cJSON_IsNull(v) ? NULL : v;
 }
 
-#define FAIL(...) fail(code, coden, msg, msgn, __VA_ARGS__)
+#define FAIL(...) \
+	(text_refusal(code, coden, msg, msgn, __VA_ARGS__), (cJSON *)NULL)
 
 static cJSON *other_type(const struct create_args *a, const cJSON *body,
 			 const cJSON *props, const char *location)

@@ -5,7 +5,6 @@
 #include "emulator/schedule.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,23 +108,8 @@ bool sched_parse_duration(const char *s, double *seconds)
 	return true;
 }
 
-static bool fail(char *code, size_t coden, char *msg, size_t msgn,
-		 const char *c, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-
-static bool fail(char *code, size_t coden, char *msg, size_t msgn,
-		 const char *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	snprintf(code, coden, "%s", c);
-	va_start(ap, fmt);
-	vsnprintf(msg, msgn, fmt, ap);
-	va_end(ap);
-	return false;
-}
-
-#define FAIL(...) fail(code, coden, msg, msgn, __VA_ARGS__)
+#define FAIL(...) \
+	(text_refusal(code, coden, msg, msgn, __VA_ARGS__), false)
 
 bool sched_check_idle(const cJSON *v, char *norm, size_t normn, char *code,
 		      size_t coden, char *msg, size_t msgn)
@@ -389,9 +373,10 @@ cJSON *sched_build(const cJSON *v, char *code, size_t coden, char *msg,
 	cJSON *out, *list;
 
 	if (!cJSON_IsObject(v)) {
-		FAIL("InvalidRequestContent",
-		     "The request content was invalid and could not be "
-		     "deserialized: 'schedules' must be an object.");
+		text_refusal(code, coden, msg, msgn, "InvalidRequestContent",
+			     "The request content was invalid and could not "
+			     "be deserialized: 'schedules' must be an "
+			     "object.");
 		return NULL;
 	}
 	out = cJSON_Duplicate(v, 1);
@@ -402,10 +387,10 @@ cJSON *sched_build(const cJSON *v, char *code, size_t coden, char *msg,
 	}
 	if (!cJSON_IsArray(list)) {
 		cJSON_Delete(out);
-		FAIL("InvalidRequestContent",
-		     "The request content was invalid and could not be "
-		     "deserialized: 'schedules.computeStartStop' must be a "
-		     "list.");
+		text_refusal(code, coden, msg, msgn, "InvalidRequestContent",
+			     "The request content was invalid and could not "
+			     "be deserialized: 'schedules.computeStartStop' "
+			     "must be a list.");
 		return NULL;
 	}
 	for (cJSON *s = list->child; s; s = s->next) {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,4 +263,15 @@ char *text_b64url_decode(const char *s, size_t n, size_t *outn)
 	out[o] = '\0';
 	*outn = o;
 	return out;
+}
+
+void text_refusal(char *code, size_t coden, char *msg, size_t msgn,
+		  const char *arm_code, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(code, coden, "%s", arm_code);
+	va_start(ap, fmt);
+	vsnprintf(msg, msgn, fmt, ap);
+	va_end(ap);
 }

@@ -10,6 +10,15 @@
 #include <stddef.h>
 #include <time.h>
 
+/*
+ * A refusal as ARM words it: @arm_code into code[@coden], the formatted
+ * message into msg[@msgn] (both truncated to fit). For the validators
+ * of create and schedule bodies, which return after it.
+ */
+void text_refusal(char *code, size_t coden, char *msg, size_t msgn,
+		  const char *arm_code, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
 /* Seconds on a monotonic clock, with fractions. */
 double text_now(void);
 
