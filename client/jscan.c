@@ -111,25 +111,51 @@ static bool literal(struct scan *sc, const char *word, size_t n)
 	return true;
 }
 
-static bool value(struct scan *sc, int depth, struct jscan_page *pg,
-		  bool collect);
+static bool value(struct scan *sc, int depth, struct jscan_page *pg);
 
-/* At '[': past ']'. Each element's span goes to @pg when @collect. */
-static bool array(struct scan *sc, int depth, struct jscan_page *pg,
-		  bool collect)
+enum more { MORE_BAD = -1, MORE_DONE, MORE_NEXT };
+
+/* At '[' or '{': past it and the spaces after; true when @close follows. */
+static bool open_empty(struct scan *sc, char close)
 {
 	sc->s++;
 	ws(sc);
-	if (sc->s < sc->end && *sc->s == ']') {
+	if (sc->s < sc->end && *sc->s == close) {
 		sc->s++;
 		return true;
 	}
-	for (;;) {
+	return false;
+}
+
+/* After a member or element: @close ends it, ',' means another. */
+static enum more more(struct scan *sc, char close)
+{
+	ws(sc);
+	if (sc->s >= sc->end)
+		return MORE_BAD;
+	if (*sc->s == close) {
+		sc->s++;
+		return MORE_DONE;
+	}
+	if (*sc->s++ != ',')
+		return MORE_BAD;
+	ws(sc);
+	return MORE_NEXT;
+}
+
+/* At '[': past ']'. Each element's span goes to @pg unless it is NULL. */
+static bool array(struct scan *sc, int depth, struct jscan_page *pg)
+{
+	enum more m = MORE_NEXT;
+
+	if (open_empty(sc, ']'))
+		return true;
+	while (m == MORE_NEXT) {
 		const char *from = sc->s;
 
-		if (!value(sc, depth + 1, pg, false))
+		if (!value(sc, depth + 1, NULL))
 			return false;
-		if (collect) {
+		if (pg) {
 			if (pg->n == pg->cap) {
 				size_t nc = pg->cap ? pg->cap * 2 : 64;
 				struct jscan_span *ne =
@@ -145,17 +171,9 @@ static bool array(struct scan *sc, int depth, struct jscan_page *pg,
 			pg->elems[pg->n].p = from;
 			pg->elems[pg->n++].len = (size_t)(sc->s - from);
 		}
-		ws(sc);
-		if (sc->s >= sc->end)
-			return false;
-		if (*sc->s == ']') {
-			sc->s++;
-			return true;
-		}
-		if (*sc->s++ != ',')
-			return false;
-		ws(sc);
+		m = more(sc, ']');
 	}
+	return m == MORE_DONE;
 }
 
 static bool key_is(const char *from, const char *to, const char *name)
@@ -172,14 +190,11 @@ static bool key_is(const char *from, const char *to, const char *name)
 static bool object(struct scan *sc, int depth, struct jscan_page *pg)
 {
 	bool seen_value = false;
+	enum more m = MORE_NEXT;
 
-	sc->s++;
-	ws(sc);
-	if (sc->s < sc->end && *sc->s == '}') {
-		sc->s++;
+	if (open_empty(sc, '}'))
 		return true;
-	}
-	for (;;) {
+	while (m == MORE_NEXT) {
 		const char *k = sc->s, *ke, *v;
 		bool collect = false;
 
@@ -199,27 +214,19 @@ static bool object(struct scan *sc, int depth, struct jscan_page *pg)
 			pg->has_value = true;
 		else
 			collect = false;
-		if (!value(sc, depth + 1, collect ? pg : NULL, collect))
+		if (!value(sc, depth + 1, collect ? pg : NULL))
 			return false;
 		if (pg && !pg->next_link.p && key_is(k, ke, "nextLink")) {
 			pg->next_link.p = v;
 			pg->next_link.len = (size_t)(sc->s - v);
 		}
-		ws(sc);
-		if (sc->s >= sc->end)
-			return false;
-		if (*sc->s == '}') {
-			sc->s++;
-			return true;
-		}
-		if (*sc->s++ != ',')
-			return false;
-		ws(sc);
+		m = more(sc, '}');
 	}
+	return m == MORE_DONE;
 }
 
-static bool value(struct scan *sc, int depth, struct jscan_page *pg,
-		  bool collect)
+/* One value; @pg: collect the elements if it is an array (else NULL). */
+static bool value(struct scan *sc, int depth, struct jscan_page *pg)
 {
 	if (sc->s >= sc->end || depth > JSCAN_MAX_DEPTH)
 		return false;
@@ -227,7 +234,7 @@ static bool value(struct scan *sc, int depth, struct jscan_page *pg,
 	case '{':
 		return object(sc, depth, NULL);
 	case '[':
-		return array(sc, depth, pg, collect);
+		return array(sc, depth, pg);
 	case '"':
 		return string(sc);
 	case 't':

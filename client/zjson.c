@@ -10,6 +10,7 @@
 #include "client/compute.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,43 +82,82 @@ static const char dict[] =
 	"1.0\"}}}}";
 
 /*
- * One deflate state per thread, kept between calls: deflateInit()
- * allocates and clears about 256 KB, which costs more than compressing
- * an instance. Freed when the thread ends (the key's destructor).
+ * One deflate and one inflate state per thread (the refresher deflates,
+ * request threads inflate info.json), each made on first use and kept
+ * between calls: deflateInit() allocates and clears about 256 KB, which
+ * costs more than compressing an instance. Both are freed when the
+ * thread ends (the key's destructor). A z_stream must not move once
+ * made: these live in one calloc'd block per thread.
  */
-static pthread_key_t def_key;
-static pthread_once_t def_once = PTHREAD_ONCE_INIT;
+struct zstates {
+	z_stream def, inf;
+	bool has_def, has_inf;
+};
 
-static void def_free(void *p)
+static pthread_key_t z_key;
+static pthread_once_t z_once = PTHREAD_ONCE_INIT;
+
+static void zstates_free(void *p)
 {
-	deflateEnd(p);
-	free(p);
+	struct zstates *s = p;
+
+	if (s->has_def)
+		deflateEnd(&s->def);
+	if (s->has_inf)
+		inflateEnd(&s->inf);
+	free(s);
 }
 
-static void def_key_make(void)
+static void z_key_make(void)
 {
-	pthread_key_create(&def_key, def_free);
+	pthread_key_create(&z_key, zstates_free);
+}
+
+/* This thread's states; NULL on OOM. */
+static struct zstates *zstates(void)
+{
+	struct zstates *s;
+
+	pthread_once(&z_once, z_key_make);
+	s = pthread_getspecific(z_key);
+	if (s)
+		return s;
+	s = calloc(1, sizeof(*s));
+	if (s && pthread_setspecific(z_key, s) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /* This thread's deflate state, reset; NULL on OOM. */
 static z_stream *def_get(void)
 {
-	z_stream *z;
+	struct zstates *s = zstates();
 
-	pthread_once(&def_once, def_key_make);
-	z = pthread_getspecific(def_key);
-	if (z)
-		return deflateReset(z) == Z_OK ? z : NULL;
-	z = calloc(1, sizeof(*z));
-	if (!z || deflateInit(z, 6) != Z_OK) {
-		free(z);
+	if (!s)
 		return NULL;
-	}
-	if (pthread_setspecific(def_key, z) != 0) {
-		def_free(z);
+	if (s->has_def)
+		return deflateReset(&s->def) == Z_OK ? &s->def : NULL;
+	if (deflateInit(&s->def, 6) != Z_OK)
 		return NULL;
-	}
-	return z;
+	s->has_def = true;
+	return &s->def;
+}
+
+/* This thread's inflate state, reset; NULL on OOM. */
+static z_stream *inf_get(void)
+{
+	struct zstates *s = zstates();
+
+	if (!s)
+		return NULL;
+	if (s->has_inf)
+		return inflateReset(&s->inf) == Z_OK ? &s->inf : NULL;
+	if (inflateInit(&s->inf) != Z_OK)
+		return NULL;
+	s->has_inf = true;
+	return &s->inf;
 }
 
 unsigned char *az_zjson_deflate(const char *json, size_t len, size_t *out_len)
@@ -148,41 +188,6 @@ unsigned char *az_zjson_deflate(const char *json, size_t len, size_t *out_len)
 	/* keep just what it took */
 	more = realloc(out, *out_len ? *out_len : 1);
 	return more ? more : out;
-}
-
-/* The same for inflating (info.json's reads, from request threads). */
-static pthread_key_t inf_key;
-static pthread_once_t inf_once = PTHREAD_ONCE_INIT;
-
-static void inf_free(void *p)
-{
-	inflateEnd(p);
-	free(p);
-}
-
-static void inf_key_make(void)
-{
-	pthread_key_create(&inf_key, inf_free);
-}
-
-static z_stream *inf_get(void)
-{
-	z_stream *z;
-
-	pthread_once(&inf_once, inf_key_make);
-	z = pthread_getspecific(inf_key);
-	if (z)
-		return inflateReset(z) == Z_OK ? z : NULL;
-	z = calloc(1, sizeof(*z));
-	if (!z || inflateInit(z) != Z_OK) {
-		free(z);
-		return NULL;
-	}
-	if (pthread_setspecific(inf_key, z) != 0) {
-		inf_free(z);
-		return NULL;
-	}
-	return z;
 }
 
 char *az_zjson_inflate(const unsigned char *z_data, size_t z_len,
