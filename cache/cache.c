@@ -164,6 +164,16 @@ bool cache_transient(enum az_err rc)
 	return false;
 }
 
+enum az_err cache_backend_get(struct cache *c, const char *name,
+			      struct az_compute *out, struct az_error *err)
+{
+	pthread_mutex_lock(&c->lock);
+	c->stats.get_fetches++;
+	pthread_mutex_unlock(&c->lock);
+	memset(out, 0, sizeof(*out));
+	return c->be.get(c->be.ctx, name, out, err);
+}
+
 static void set_err(struct az_error *dst, const struct az_error *src)
 {
 	if (dst)

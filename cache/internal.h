@@ -156,6 +156,14 @@ struct cache {
 /* The backend's clock (CLOCK_MONOTONIC when it has none). */
 double cache_now(const struct cache *c);
 
+/*
+ * GET @name from the backend into *@out (zeroed first; the caller frees
+ * it), counted in stats.get_fetches. Called with no lock held: it waits
+ * on the network within the current call.
+ */
+enum az_err cache_backend_get(struct cache *c, const char *name,
+			      struct az_compute *out, struct az_error *err);
+
 /* true for the errors worth waiting out (unreachable, timeout, ...). */
 bool cache_transient(enum az_err rc);
 

@@ -369,13 +369,10 @@ void cache_reread(struct cache *c, const char *name)
 	pthread_mutex_lock(&c->lock);
 	cache_bump_locked(c);
 	gen = c->gen;
-	c->stats.get_fetches++;
 	pthread_mutex_unlock(&c->lock);
 
-	/* Unlocked: the network. */
-	memset(&comp, 0, sizeof(comp));
 	memset(&err, 0, sizeof(err));
-	rc = c->be.get(c->be.ctx, name, &comp, &err);
+	rc = cache_backend_get(c, name, &comp, &err);
 	if (rc == AZ_OK && !az_compute_is_instance(&comp)) {
 		az_compute_free(&comp);
 		rc = AZ_ERR_NOT_FOUND;
@@ -453,11 +450,7 @@ static enum az_err name_free(struct cache *c, const char *name,
 	struct az_compute comp;
 	enum az_err rc;
 
-	memset(&comp, 0, sizeof(comp));
-	pthread_mutex_lock(&c->lock);
-	c->stats.get_fetches++;
-	pthread_mutex_unlock(&c->lock);
-	rc = c->be.get(c->be.ctx, name, &comp, err);
+	rc = cache_backend_get(c, name, &comp, err);
 	az_compute_free(&comp);
 	if (rc == AZ_ERR_NOT_FOUND) {
 		memset(err, 0, sizeof(*err));
@@ -548,11 +541,7 @@ static bool took_effect(struct cache *c, const char *name,
 	enum az_err rc;
 	bool yes = false;
 
-	memset(&comp, 0, sizeof(comp));
-	pthread_mutex_lock(&c->lock);
-	c->stats.get_fetches++;
-	pthread_mutex_unlock(&c->lock);
-	rc = c->be.get(c->be.ctx, name, &comp, &err);
+	rc = cache_backend_get(c, name, &comp, &err);
 	if (rc == AZ_ERR_NOT_FOUND)
 		return v == CACHE_DELETE;
 	if (rc != AZ_OK)

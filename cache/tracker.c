@@ -124,18 +124,23 @@ static const char *target_state(enum cache_verb v)
 	return NULL;
 }
 
-/* A state no operation leads to but a failed one: "CreateFailed", ... */
-static bool failed_state(const char *state)
-{
-	size_t n = state ? strlen(state) : 0;
-
-	return n && (!strcasecmp(state, "Unusable") ||
-		     (n >= 6 && !strcasecmp(state + n - 6, "Failed")));
-}
-
 static bool same(const char *a, const char *b)
 {
 	return a && b && !strcasecmp(a, b);
+}
+
+/* "...Failed": "StopFailed", "CreateFailed", "Failed" (case-blind). */
+static bool ends_failed(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n >= 6 && !strcasecmp(s + n - 6, "Failed");
+}
+
+/* A state no operation leads to but a failed one: "CreateFailed", ... */
+static bool failed_state(const char *state)
+{
+	return same(state, "Unusable") || ends_failed(state);
 }
 
 /*
@@ -162,11 +167,9 @@ static bool judge(struct cache_op *op, const struct az_compute *comp,
 	}
 	if (same(comp->op_name, verb) && comp->op_status && comp->op_time &&
 	    strncmp(comp->op_time, op->sent, 19) >= 0) {
-		size_t n = strlen(comp->op_status);
-
 		if (same(comp->op_status, "Succeeded"))
 			return true;
-		if (n >= 6 && !strcasecmp(comp->op_status + n - 6, "Failed")) {
+		if (ends_failed(comp->op_status)) {
 			*rc = az_fail(err, AZ_ERR_CONFLICT, 0, "%s ended %s",
 				      verb, comp->op_status);
 			return true;
@@ -193,11 +196,7 @@ static enum az_err watch(struct cache *c, struct cache_op *op, bool *done,
 	struct az_compute comp;
 	enum az_err rc;
 
-	memset(&comp, 0, sizeof(comp));
-	pthread_mutex_lock(&c->lock);
-	c->stats.get_fetches++;
-	pthread_mutex_unlock(&c->lock);
-	rc = c->be.get(c->be.ctx, op->name, &comp, err);
+	rc = cache_backend_get(c, op->name, &comp, err);
 	*done = false;
 	if (rc == AZ_ERR_NOT_FOUND) {
 		/* Gone: a delete's success; a create not visible yet. */
