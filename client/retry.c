@@ -241,16 +241,10 @@ static bool says_not_now(const char *s)
 		"onlyallowedin", "notallowed", "not allowed", "only allowed",
 		"invalidstate", "in progress", "inprogress",
 	};
-	char low[600];
 	size_t i;
 
-	if (!s)
-		return false;
-	for (i = 0; s[i] && i < sizeof(low) - 1; i++)
-		low[i] = (char)tolower((unsigned char)s[i]);
-	low[i] = '\0';
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strstr(low, words[i]))
+	for (i = 0; s && i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasestr(s, words[i]))
 			return true;
 	return false;
 }
