@@ -172,24 +172,37 @@ void lro_delete(struct emu *e, const struct route *rt,
 	retry_after(e, r);
 }
 
-/* The targetVMSize of a resize body, or NULL with a 400 in r. */
-static cJSON *resize_target(const struct emu_request *rq,
-			    struct emu_reply *r, const char **size)
+/*
+ * The request's body as a JSON object (the caller deletes it), or NULL
+ * with ARM's 400 in @r naming @field, the member it must carry.
+ */
+static cJSON *object_body(const struct emu_request *rq, struct emu_reply *r,
+			  const char *field)
 {
 	cJSON *body = rq->body_len ? cJSON_ParseWithLength(rq->body,
 							   rq->body_len)
 				   : NULL;
+
+	if (cJSON_IsObject(body))
+		return body;
+	reply_arm_error(r, 400, "InvalidRequestContent",
+			"The request content was invalid and could not be "
+			"deserialized: a JSON object with '%s' is required.",
+			field);
+	cJSON_Delete(body);
+	return NULL;
+}
+
+/* The targetVMSize of a resize body, or NULL with a 400 in r. */
+static cJSON *resize_target(const struct emu_request *rq,
+			    struct emu_reply *r, const char **size)
+{
+	cJSON *body = object_body(rq, r, "targetVMSize");
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(body,
 							  "targetVMSize");
 
-	if (!cJSON_IsObject(body)) {
-		reply_arm_error(r, 400, "InvalidRequestContent",
-				"The request content was invalid and could not"
-				" be deserialized: a JSON object with "
-				"'targetVMSize' is required.");
-		cJSON_Delete(body);
+	if (!body)
 		return NULL;
-	}
 	if (!cJSON_IsString(t) || !*t->valuestring) {
 		reply_arm_error(r, 400, "ValidationError",
 				"The field 'targetVMSize' is required.");
@@ -214,20 +227,12 @@ static cJSON *resize_target(const struct emu_request *rq,
 static void idle_shutdown(struct emu *e, const struct route *rt,
 			  const struct emu_request *rq, struct emu_reply *r)
 {
-	cJSON *body = rq->body_len ? cJSON_ParseWithLength(rq->body,
-							   rq->body_len)
-				   : NULL;
+	cJSON *body = object_body(rq, r, "idleTimeBeforeShutdown");
 	struct store_result res;
 	char norm[32];
 
-	if (!cJSON_IsObject(body)) {
-		reply_arm_error(r, 400, "InvalidRequestContent",
-				"The request content was invalid and could not"
-				" be deserialized: a JSON object with "
-				"'idleTimeBeforeShutdown' is required.");
-		cJSON_Delete(body);
+	if (!body)
 		return;
-	}
 	if (!sched_check_idle(cJSON_GetObjectItemCaseSensitive(
 				      body, "idleTimeBeforeShutdown"),
 			      norm, sizeof(norm), res.code, sizeof(res.code),
