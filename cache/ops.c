@@ -521,14 +521,19 @@ static char *state_of(struct cache *c, const char *name)
 
 /*
  * After a request left and its reply was lost: one GET, within the
- * call, to see whether Azure carried it out. Yes when a create's name
- * now exists (it was free just before), a delete's instance is gone or
- * Deleting, or the instance left @before for the verb's transition
- * (Starting, Stopping, Restarting, Resizing) or its end. Called with
- * no lock held.
+ * call, to see whether Azure carried out @op. Yes only on evidence of
+ * this request: a create's name now exists (it was free just before), a
+ * delete's instance is gone or Deleting, or the instance is in the
+ * verb's transition (Starting, Stopping, Restarting, Resizing) and was
+ * not before. A state merely different from @op->before is no evidence:
+ * that state may be older than the request (a listing up to the TTL
+ * old) and someone else may have moved it (found by a tester); nor is a
+ * lastOperation of this verb, which may be an earlier one within
+ * Azure's clock slack. Without evidence the write fails and the
+ * instance is re-read in the background. Called with no lock held.
  */
 static bool took_effect(struct cache *c, const char *name,
-			enum cache_verb v, const char *before)
+			const struct cache_op *op)
 {
 	static const char *const moving[] = {
 		[CACHE_START] = "Starting", [CACHE_STOP] = "Stopping",
@@ -536,6 +541,8 @@ static bool took_effect(struct cache *c, const char *name,
 		[CACHE_CREATE] = "Creating", [CACHE_DELETE] = "Deleting",
 		[CACHE_IDLE] = NULL, /* a setting: nothing moves */
 	};
+	enum cache_verb v = op->verb;
+	const char *before = op->before;
 	struct az_compute comp;
 	struct az_error err;
 	enum az_err rc;
@@ -552,9 +559,6 @@ static bool took_effect(struct cache *c, const char *name,
 		 strcasecmp(comp.state, moving[v]) == 0 &&
 		 (!before || strcasecmp(before, moving[v]) != 0))
 		yes = true; /* moved there since: not someone else's earlier */
-	else if (moving[v] && v != CACHE_DELETE && v != CACHE_RESTART &&
-		 comp.state && before && strcasecmp(comp.state, before) != 0)
-		yes = true; /* already at its end: Stopped, Running, ... */
 	az_compute_free(&comp);
 	return yes;
 }
@@ -616,6 +620,7 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 	}
 
 	/* what watching the instance compares against (tracker.c) */
+	op->verb = v;
 	op->before = state_of(c, name);
 	if (v == CACHE_RESIZE)
 		op->size = strdup(args->vm_size);
@@ -644,7 +649,7 @@ enum az_err cache_operate(struct cache *c, const char *name, enum cache_verb v,
 			cache_reread(c, name);
 		}
 		if (oerr.maybe_done && rc != AZ_ERR_CANCELED &&
-		    took_effect(c, name, v, op->before)) {
+		    took_effect(c, name, op)) {
 			/* it did: accepted, its reply lost on the way */
 			log_info("%s %s: accepted (seen on the instance; the "
 				 "reply was lost)", cache_verb_name(v), name);

@@ -113,7 +113,8 @@ void cfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			fuse_reply_err(req, ENOENT);
 			return;
 		}
-		cfs_wait_read(fs, req, name, f, size, off);
+		cfs_wait_read(fs, req, name, f, size, off,
+			      fi->flags & O_NONBLOCK);
 		return;
 	}
 	if (!b || off < 0 || (size_t)off >= b->len) {

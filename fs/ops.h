@@ -44,10 +44,11 @@ struct fh {
 /*
  * wait.c: a read of NAME/wait on @f: answers at once when nothing is in
  * flight (or with the rest of an earlier answer), else parks @req and
- * returns; the wait thread replies.
+ * returns; the wait thread replies. @nonblock (O_NONBLOCK, as a content
+ * sniffer opens): EAGAIN instead of parking.
  */
 void cfs_wait_read(struct cfs *fs, fuse_req_t req, const char *name,
-		   struct fh *f, size_t size, off_t off);
+		   struct fh *f, size_t size, off_t off, bool nonblock);
 
 /* file.c */
 void cfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);

@@ -216,7 +216,7 @@ static void *waiter_main(void *arg)
 }
 
 void cfs_wait_read(struct cfs *fs, fuse_req_t req, const char *name,
-		   struct fh *f, size_t size, off_t off)
+		   struct fh *f, size_t size, off_t off, bool nonblock)
 {
 	struct cfs_waiter *w;
 	struct buf b = BUF_INIT;
@@ -255,6 +255,10 @@ void cfs_wait_read(struct cfs *fs, fuse_req_t req, const char *name,
 		return;
 	}
 	buf_free(&b);
+	if (nonblock) { /* would block: say so, as a FIFO does */
+		fuse_reply_err(req, EAGAIN);
+		return;
+	}
 	w = calloc(1, sizeof(*w));
 	pthread_mutex_lock(&fs->wait_lock);
 	if (!fs->wait_started && !fs->stopping_waits) {

@@ -196,6 +196,33 @@ def test_sigint_frees_a_waiter(ws):
     assert p.returncode != 0
 
 
+def test_a_nonblocking_read_of_wait_does_not_park(ws):
+    """file -s and other content sniffers open with O_NONBLOCK: EAGAIN
+    while an operation runs, as a FIFO with nothing to read says (found
+    by a tester: `file -s */*` hung on a wait file)."""
+    emu, m = ws
+    emu.faults([{"route": "operation_status", "delay_ms": 600000}])
+    assert sh("echo stop > %s/ci-alice/control" % m.path).returncode == 0
+    fd = os.open("%s/ci-alice/wait" % m.path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        t = time.monotonic()
+        with pytest.raises(BlockingIOError):
+            os.read(fd, 100)
+        assert time.monotonic() - t < 1.0
+    finally:
+        os.close(fd)
+    t = time.monotonic()
+    r = sh("file -s %s/ci-alice/wait" % m.path)  # says it cannot read
+    assert time.monotonic() - t < 5
+    assert "temporarily unavailable" in r.stdout + r.stderr, r
+    # nothing in flight elsewhere: a nonblocking read answers
+    fd = os.open("%s/ci-bob/wait" % m.path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        assert os.read(fd, 100) == read(m, "ci-bob/state").encode()
+    finally:
+        os.close(fd)
+
+
 def test_wait_timeout(emu_factory, mount_factory):
     emu = emu_factory("--instances", "2", "--op-seconds", "60")
     m = mount_factory(emu, options=["wait_timeout=1"])

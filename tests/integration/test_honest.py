@@ -219,3 +219,22 @@ def test_a_dropped_write_is_not_credited_with_an_earlier_one(emu_factory,
     rc, err = echo(m, "stop", "ci-alice/control")
     assert rc != 0 and "Input/output error" in err, err
     assert routes(emu)["stop"] == 2
+
+
+def test_a_dropped_write_is_not_credited_with_someone_elses_move(
+        emu_factory, mount_factory):
+    """Cached Running, then moved outside (a schedule starts it again):
+    a state that differs from the cached one is no evidence that a
+    dropped stop was carried out (found by a tester)."""
+    emu = emu_factory("--instances", "2", "--op-seconds", "30")
+    m = mount_factory(emu, cache_ttl=600)
+    assert read(m, "ci-alice/state") == "Running\n"
+    status, _, _ = emu.post("/_emulator/state",
+                            {"name": "ci-alice", "state": "Starting"})
+    assert status == 200
+    assert read(m, "ci-alice/state") == "Running\n"  # still cached
+    emu.faults([{"route": "stop", "drop": True}])
+    rc, err = echo(m, "stop", "ci-alice/control")
+    assert rc != 0 and "Input/output error" in err, err
+    assert routes(emu)["stop"] == 1
+
