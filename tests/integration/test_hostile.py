@@ -466,8 +466,15 @@ def test_expired_token_is_renewed(emu, mount_factory):
     assert emu.post("/_emulator/expire-tokens", auth=False).status in (200,
                                                                         204)
     time.sleep(0.4)
-    assert_alive(m, emu)  # a 401, a new token, the listing
+    # answered from the held listing (stale while revalidate); the refresh
+    # it starts behind the answer hears a 401, renews, and lists again
+    assert_alive(m, emu)
+    wait_for(lambda: routes(emu)["token_msi"] > first, timeout=10,
+             what="the refresh to renew the token")
+    wait_for(lambda: status(m)["refresh"] == "idle", timeout=10,
+             what="the listing fetched with the new token")
     assert routes(emu)["token_msi"] == first + 1
+    assert status(m)["backend"] == "ok"
     name = sorted(emu.instances())[0]
     assert read(m, name + "/state")[0] == 0
     assert "emu-msi-secret" not in m.stderr()
