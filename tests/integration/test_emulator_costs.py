@@ -6,11 +6,11 @@ POST updateIdleShutdownSetting with Azure's checks (ISO 8601 duration,
 Real emulator processes over loopback.
 """
 import json
-import time
 
 import pytest
 
 from emulator import Emulator
+from mount import wait_for
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 WEU = "W. Europe Standard Time"
@@ -299,8 +299,9 @@ def test_create_with_idle_and_schedules(rw):
         for s in (rec, cron):
             assert s["provisioningStatus"] == "Completed"
             assert len(s["id"]) == 36
-    # Still there once the create has run.
-    time.sleep(0.5)
+    # Still there once the create has run (0.3 s of Creating).
+    wait_for(lambda: ci_props(rw, "ci-costly")["state"] != "Creating",
+             timeout=10, what="the create to end")
     ci = ci_props(rw, "ci-costly")
     assert ci["state"] == "Running"
     assert ci["idleTimeBeforeShutdown"] == "PT60M"
