@@ -77,15 +77,31 @@ static void on_stop_signal(int sig)
 	errno = saved;
 }
 
-/* Wrap libfuse's handler of @sig with on_stop_signal(). */
+/*
+ * Wrap libfuse's handler of @sig with on_stop_signal(). A signal ignored
+ * when computefs started (SIGINT of a background job in a non-interactive
+ * shell) stays ignored, as libfuse leaves it: catching it here would stop
+ * the operations but never the loop, a mount that half works.
+ */
 static int wrap_stop_signal(int sig)
 {
 	struct sigaction sa;
 
+	if (sigaction(sig, NULL, &fuse_handler[sig]) != 0)
+		return -1;
+	if (fuse_handler[sig].sa_handler == SIG_IGN)
+		return 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
 	return sigaction(sig, &sa, &fuse_handler[sig]);
+}
+
+/* After the loop: @sig's default back, unless it was ignored at start. */
+static void unwrap_stop_signal(int sig)
+{
+	if (fuse_handler[sig].sa_handler != SIG_IGN)
+		signal(sig, SIG_DFL);
 }
 
 static void stop_everything(struct cfs *fs)
@@ -343,8 +359,8 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	cfs_wait_stop(&fs);   /* parked reads answered, before unmount */
 	fuse_session_unmount(fs.se);
 	fuse_remove_signal_handlers(fs.se);
-	signal(SIGTERM, SIG_DFL); /* a second one ends cleanup: it is safe */
-	signal(SIGINT, SIG_DFL);
+	unwrap_stop_signal(SIGTERM); /* a second one ends cleanup: safe */
+	unwrap_stop_signal(SIGINT);
 	stop_fd = -1;
 	close(fs.stop_pipe[1]); /* EOF: the stopper thread ends */
 	if (stop_started)

@@ -278,20 +278,16 @@ void cfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	if (parent != FUSE_ROOT_ID) {
-		/* apps/: as unlink above, so that rm -r gets through */
+	if (parent != FUSE_ROOT_ID || name[0] == '.') {
+		/* apps/, .mine/: they come back, so no success without
+		 * effect (EPERM); a file is ENOTDIR, a stranger ENOENT */
 		struct fuse_entry_param e;
 
 		memset(&e, 0, sizeof(e));
 		rc = cfs_lookup_entry(fs, parent, name, &e);
-		if (rc == 0 && !S_ISDIR(e.attr.st_mode))
-			rc = -ENOTDIR;
+		if (rc == 0)
+			rc = S_ISDIR(e.attr.st_mode) ? -EPERM : -ENOTDIR;
 		fuse_reply_err(req, -rc);
-		return;
-	}
-	if (name[0] == '.') {
-		fuse_reply_err(req, cfs_special_lookup(name) < 0 ? ENOENT
-							      : ENOTDIR);
 		return;
 	}
 	if (fs->opts->delete_mode == CFS_DELETE_NONE) {

@@ -54,8 +54,9 @@ class Mount:
     """computefs WORKSPACE MNT -f -o endpoint=...,token_file=... ."""
 
     def __init__(self, emu, mnt, options=(), cache_ttl=15, ca_file=None,
-                 token=True, env=None, flags=("-f",)):
+                 token=True, env=None, flags=("-f",), preexec=None):
         self.emu = emu
+        self.preexec = preexec  # run in the child before exec
         self.path = mnt
         self.env = env
         self.tmp = tempfile.mkdtemp(prefix="cfs-tok-")
@@ -78,7 +79,8 @@ class Mount:
         os.makedirs(self.path, exist_ok=True)
         self.err = open(self.stderr_path, "w")
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL,
-                                     stderr=self.err, env=self.env)
+                                     stderr=self.err, env=self.env,
+                                     preexec_fn=self.preexec)
         try:
             wait_for(lambda: is_mounted(self.path) or self.proc.poll() is not None,
                      what="the mount")

@@ -199,6 +199,27 @@ def test_sigterm_unmounts_cleanly(emu_factory, mount_factory):
     wait_for(lambda: not is_mounted(m.path), what="unmount")
 
 
+def test_sigint_ignored_at_start_stays_ignored(emu_factory, mount_factory):
+    # a background job of a non-interactive shell (computefs -f ... &)
+    # starts with SIGINT ignored: it must not half-stop the mount
+    emu = emu_factory("--instances", "2")
+    m = mount_factory(emu, preexec=lambda: signal.signal(signal.SIGINT,
+                                                         signal.SIG_IGN))
+    name = next(n for n, c in emu.instances().items()
+                if c["properties"]["properties"]["state"] == "Running")
+    m.proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    assert m.proc.poll() is None and is_mounted(m.path)
+    r = subprocess.run("timeout 20 sh -c 'echo stop > %s/%s/control'" %
+                       (m.path, name), shell=True, capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr  # it still works, whole
+    assert "stopping" not in m.stderr()
+    m.proc.send_signal(signal.SIGTERM)
+    assert m.proc.wait(timeout=10) == 0
+    wait_for(lambda: not is_mounted(m.path), what="unmount")
+
+
 def mount_options(path):
     with open("/proc/self/mounts") as f:
         for line in f:

@@ -1,4 +1,5 @@
 """Changing the workspace with echo, mkdir and rmdir on a real mount."""
+import errno
 import os
 import pwd
 import secrets
@@ -193,6 +194,15 @@ def test_no_success_without_effect(ws):
     assert r.returncode != 0 and "Operation not permitted" in r.stderr
     assert sorted(emu.instances()) == sorted(
         n for n in os.listdir(m.path) if not n.startswith("."))
+    # the directories that come back: rmdir is refused, not faked
+    for d, err in (("ci-bob/apps", errno.EPERM), (".mine", errno.EPERM),
+                   ("ci-bob/state", errno.ENOTDIR),
+                   (".status", errno.ENOTDIR), (".nothing", errno.ENOENT),
+                   ("ci-bob/nothing", errno.ENOENT)):
+        with pytest.raises(OSError) as e:
+            os.rmdir(os.path.join(m.path, d))
+        assert e.value.errno == err, d
+    assert os.path.isdir(os.path.join(m.path, "ci-bob/apps"))
     # a file manager's move to the trash: rename refused
     r = sh("mv %s/ci-bob/state %s/.Trash-0" % (m.path, m.path))
     assert r.returncode != 0
