@@ -389,6 +389,7 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts fo;
 	struct cfs_opts o;
+	char why[512];
 	int rc = 1;
 
 	/*
@@ -421,6 +422,10 @@ int main(int argc, char *argv[])
 		fflush(stdout); /* fusermount3 writes to the same stdout */
 		fuse_lowlevel_version();
 		rc = 0;
+		goto out;
+	}
+	if (cfs_opts_check(&o, why, sizeof(why)) < 0) {
+		fprintf(stderr, "computefs: %s\n", why);
 		goto out;
 	}
 	if (fuse_parse_cmdline(&args, &fo) != 0)

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "client/client.h"
+#include "fs/verbs.h"
 #include "util/buf.h"
 
 enum {
@@ -24,6 +26,7 @@ enum {
 	KEY_IGNORE,
 	KEY_RO,
 	KEY_ALLOW_OTHER,
+	KEY_NUMBER,
 };
 
 #define OPT(t, p) { t, offsetof(struct cfs_opts, p), 1 }
@@ -39,11 +42,11 @@ static const struct fuse_opt cfs_opt_spec[] = {
 	OPT("auth=%s", auth),
 	OPT("token_file=%s", token_file),
 	OPT("ca_file=%s", ca_file),
-	OPT("cache_ttl=%lf", cache_ttl),
-	OPT("stale_max=%lf", stale_max),
-	OPT("timeout=%lf", timeout),
-	OPT("idle=%ld", idle),
-	OPT("wait_timeout=%lf", wait_timeout),
+	FUSE_OPT_KEY("cache_ttl=", KEY_NUMBER),
+	FUSE_OPT_KEY("stale_max=", KEY_NUMBER),
+	FUSE_OPT_KEY("timeout=", KEY_NUMBER),
+	FUSE_OPT_KEY("idle=", KEY_NUMBER),
+	FUSE_OPT_KEY("wait_timeout=", KEY_NUMBER),
 	OPT("vm_size=%s", vm_size),
 	OPT("ssh_key=%s", ssh_key),
 	OPT("no_delete", no_delete),
@@ -69,6 +72,62 @@ static const struct fuse_opt cfs_opt_spec[] = {
 	FUSE_OPT_END
 };
 
+/*
+ * The numeric options, read here and strictly: fuse_opt's "%lf" is
+ * sscanf's, which takes "15x" as 15 and "0x10" as 16.
+ */
+static const struct number_opt {
+	const char *name; /* up to its '=' */
+	size_t off;       /* of a double, or of a long when @whole */
+	bool whole;
+} number_opts[] = {
+	{ "cache_ttl", offsetof(struct cfs_opts, cache_ttl), false },
+	{ "stale_max", offsetof(struct cfs_opts, stale_max), false },
+	{ "timeout", offsetof(struct cfs_opts, timeout), false },
+	{ "wait_timeout", offsetof(struct cfs_opts, wait_timeout), false },
+	{ "idle", offsetof(struct cfs_opts, idle), true },
+};
+
+/*
+ * Store "NAME=VALUE" @arg in @o: VALUE is decimal digits, with one '.'
+ * unless the option is whole. Returns 0, or -1 said on stderr.
+ */
+static int number_opt(struct cfs_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '='), *v = eq + 1, *p;
+	size_t i, digits = 0, dots = 0;
+
+	for (p = v; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (*p == '.')
+			dots++;
+		else
+			break;
+	}
+	for (i = 0; i < sizeof(number_opts) / sizeof(number_opts[0]); i++) {
+		const struct number_opt *n = &number_opts[i];
+		char *field = (char *)o + n->off;
+
+		if (strlen(n->name) != (size_t)(eq - arg) ||
+		    strncmp(arg, n->name, (size_t)(eq - arg)) != 0)
+			continue;
+		if (*p || !digits || dots > (n->whole ? 0u : 1u) ||
+		    p - v > 15) {
+			fprintf(stderr, "computefs: %s: %s\n", arg,
+				n->whole ? "minutes are digits only"
+					 : "seconds are digits, one '.' at most");
+			return -1;
+		}
+		if (n->whole)
+			*(long *)(void *)field = strtol(v, NULL, 10);
+		else
+			*(double *)(void *)field = strtod(v, NULL);
+		return 0;
+	}
+	return -1; /* not reached: fuse_opt matched one of the names */
+}
+
 static int opt_proc(void *data, const char *arg, int key,
 		    struct fuse_args *outargs)
 {
@@ -87,6 +146,8 @@ static int opt_proc(void *data, const char *arg, int key,
 		return 0;
 	case KEY_IGNORE:
 		return 0;
+	case KEY_NUMBER:
+		return number_opt(o, arg);
 	case KEY_RO:
 		o->ro = 1;
 		return 1; /* the kernel needs it too */
@@ -209,6 +270,65 @@ int cfs_opts_parse(struct fuse_args *args, struct cfs_opts *o)
 		    -1)
 		return -1;
 	return 0;
+}
+
+int cfs_opts_check(const struct cfs_opts *o, char *why, size_t len)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} not_demo[] = {
+#define F(n) { #n, offsetof(struct cfs_opts, n) }
+		F(workspace), F(subscription), F(resource_group),
+		F(workspace_name), F(config), F(endpoint), F(authority),
+		F(auth), F(token_file), F(ca_file),
+#undef F
+	};
+	char size[64], *key;
+	int rc;
+
+	for (size_t i = 0; o->demo && i < sizeof(not_demo) / sizeof(*not_demo);
+	     i++) {
+		const char *v =
+			*(char *const *)(const void *)((const char *)o +
+						      not_demo[i].off);
+
+		if (!v)
+			continue;
+		if (i == 0 && o->n_positional > 1)
+			snprintf(why, len, "--demo takes a mount point only "
+				 "(it serves its own workspace): '%s'", v);
+		else
+			snprintf(why, len, "--demo serves its own workspace: "
+				 "drop %s=%s", not_demo[i].name, v);
+		return -1;
+	}
+	if (o->vm_size && cfs_parse_size(o->vm_size, strlen(o->vm_size), size,
+					 sizeof(size)) < 0) {
+		snprintf(why, len, "vm_size=%s: a VM size is letters, digits "
+			 "and '_' (Standard_DS3_v2)", o->vm_size);
+		return -1;
+	}
+	if (!o->ssh_key)
+		return 0;
+	key = malloc(16384);
+	if (!key) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	rc = cfs_read_ssh_key(o->ssh_key, getuid(), key, 16384);
+	free(key);
+	if (rc == -EINVAL)
+		snprintf(why, len, "ssh_key=%s: not one OpenSSH public key "
+			 "line (the .pub file, not the private key)",
+			 o->ssh_key);
+	else if (rc == -EACCES)
+		snprintf(why, len, "ssh_key=%s: not a regular file of yours",
+			 o->ssh_key);
+	else if (rc < 0)
+		snprintf(why, len, "ssh_key=%s: %s", o->ssh_key,
+			 strerror(-rc));
+	return rc < 0 ? -1 : 0;
 }
 
 void cfs_opts_free(struct cfs_opts *o)

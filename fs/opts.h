@@ -65,6 +65,16 @@ struct cfs_opts {
 int cfs_opts_parse(struct fuse_args *args, struct cfs_opts *o);
 void cfs_opts_free(struct cfs_opts *o);
 
+/*
+ * What can be checked before the mount, after cfs_opts_parse(): --demo
+ * given with a workspace or credential option (it serves its own, so
+ * they would be ignored); a malformed vm_size; an ssh_key file that is
+ * missing, unreadable, not the caller's or not a public key (read as
+ * the calling user). Returns 0, or -1 with one line in @why (@len
+ * bytes).
+ */
+int cfs_opts_check(const struct cfs_opts *o, char *why, size_t len);
+
 /* Print the usage text (our part; libfuse's follows). */
 void cfs_opts_usage(const char *prog);
 

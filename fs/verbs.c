@@ -6,10 +6,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "client/client.h"
 #include "client/compute.h"
@@ -200,12 +203,34 @@ int cfs_parse_idle(const char *buf, size_t len, long *minutes, char *why,
 	return 0;
 }
 
+/* The keys of a .create line, in the order of their CK_ index. */
+enum {
+	CK_SIZE, CK_SSH_KEY, CK_SUBNET, CK_ASSIGN_TO, CK_IDLE, CK_START_AT,
+	CK_STOP_AT, CK_DAYS, CK_TZ,
+};
+static const char *const create_keys[] = {
+	"size", "ssh_key", "subnet", "assign_to", "idle", "start_at",
+	"stop_at", "days", "tz",
+};
+
+/* The CK_ index of key [k, k + kl), or -1. */
+static int create_key(const char *k, size_t kl)
+{
+	for (size_t i = 0; i < sizeof(create_keys) / sizeof(*create_keys);
+	     i++)
+		if (strlen(create_keys[i]) == kl &&
+		    strncmp(k, create_keys[i], kl) == 0)
+			return (int)i;
+	return -1;
+}
+
 int cfs_parse_create(const char *buf, size_t len, struct cfs_create *out,
 		     char *why, size_t whylen)
 {
 	const char *end;
 	size_t n;
 	int words = 0;
+	unsigned seen = 0; /* bit k: create_keys[k] given */
 
 	memset(out, 0, sizeof(*out));
 	trim(&buf, &len);
@@ -236,34 +261,52 @@ int cfs_parse_create(const char *buf, size_t len, struct cfs_create *out,
 			return -EINVAL;
 		} else {
 			size_t kl = (size_t)(eq - buf), vl = n - kl - 1;
-			int bad;
+			const char *v = eq + 1;
+			int k = create_key(buf, kl), bad = 0;
 
-			if (kl == 4 && strncmp(buf, "size", 4) == 0)
-				bad = cfs_parse_size(eq + 1, vl, out->size,
-						     sizeof(out->size));
-			else if (kl == 7 && strncmp(buf, "ssh_key", 7) == 0)
-				bad = take(out->ssh_key, sizeof(out->ssh_key),
-					   eq + 1, vl);
-			else if (kl == 6 && strncmp(buf, "subnet", 6) == 0)
-				bad = take(out->subnet, sizeof(out->subnet),
-					   eq + 1, vl);
-			else if (kl == 9 && strncmp(buf, "assign_to", 9) == 0)
-				bad = parse_assign(out, eq + 1, vl);
-			else if (kl == 4 && strncmp(buf, "idle", 4) == 0)
-				bad = take_idle(&out->idle, eq + 1, vl);
-			else if (kl == 8 && strncmp(buf, "start_at", 8) == 0)
-				bad = take_time(out->start_at, eq + 1, vl);
-			else if (kl == 7 && strncmp(buf, "stop_at", 7) == 0)
-				bad = take_time(out->stop_at, eq + 1, vl);
-			else if (kl == 4 && strncmp(buf, "days", 4) == 0)
-				bad = cfs_parse_days(eq + 1, vl, &out->days);
-			else if (kl == 2 && strncmp(buf, "tz", 2) == 0)
-				bad = take_zone(out->tz, sizeof(out->tz),
-						eq + 1, vl);
-			else {
+			if (k < 0) {
 				snprintf(why, whylen, "unknown key '%.*s'",
 					 (int)(kl > 40 ? 40 : kl), buf);
 				return -EINVAL;
+			}
+			if (seen & (1u << k)) {
+				snprintf(why, whylen, "'%s' given twice",
+					 create_keys[k]);
+				return -EINVAL;
+			}
+			seen |= 1u << k;
+			switch (k) {
+			case CK_SIZE:
+				bad = cfs_parse_size(v, vl, out->size,
+						     sizeof(out->size));
+				break;
+			case CK_SSH_KEY:
+				bad = take(out->ssh_key, sizeof(out->ssh_key),
+					   v, vl);
+				break;
+			case CK_SUBNET:
+				bad = take(out->subnet, sizeof(out->subnet), v,
+					   vl);
+				break;
+			case CK_ASSIGN_TO:
+				bad = parse_assign(out, v, vl);
+				break;
+			case CK_IDLE:
+				bad = take_idle(&out->idle, v, vl);
+				break;
+			case CK_START_AT:
+				bad = take_time(out->start_at, v, vl);
+				break;
+			case CK_STOP_AT:
+				bad = take_time(out->stop_at, v, vl);
+				break;
+			case CK_DAYS:
+				bad = cfs_parse_days(v, vl, &out->days);
+				break;
+			case CK_TZ:
+				bad = take_zone(out->tz, sizeof(out->tz), v,
+						vl);
+				break;
 			}
 			if (bad) {
 				snprintf(why, whylen, "bad value for '%.*s'",
@@ -284,6 +327,38 @@ int cfs_parse_create(const char *buf, size_t len, struct cfs_create *out,
 		return -EINVAL;
 	}
 	if (!az_compute_name_valid(out->name, why, whylen))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * See verbs.h.
+ */
+int cfs_read_ssh_key(const char *path, uid_t uid, char *out, size_t len)
+{
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return errno == ELOOP ? -EINVAL : -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uid != 0 && st.st_uid != uid)) {
+		close(fd);
+		return -EACCES;
+	}
+	n = read(fd, out, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -EINVAL;
+	out[n] = '\0';
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' ||
+			 out[n - 1] == ' '))
+		out[--n] = '\0';
+	if (strncmp(out, "ssh-", 4) != 0 && strncmp(out, "ecdsa-", 6) != 0 &&
+	    strncmp(out, "sk-", 3) != 0)
+		return -EINVAL; /* not a public key (a private one?) */
+	if (strchr(out, '\n'))
 		return -EINVAL;
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "cache/cache.h"
 
@@ -66,5 +67,17 @@ int cfs_parse_idle(const char *buf, size_t len, long *minutes, char *why,
 
 /* "Mon-Fri", "Mon,Wed,Fri", "sat-sun" to bits (0 Monday); -1: bad. */
 int cfs_parse_days(const char *s, size_t len, unsigned *out);
+
+/*
+ * Read the public key file at @path (absolute) for the caller @uid into
+ * @out (@len bytes, NUL-terminated, trailing white space cut). The file
+ * must be a regular file, not a symlink, of the caller's own (or the
+ * caller be root), so a shared mount cannot be used to read other
+ * people's files; and hold one line that starts as OpenSSH public keys
+ * do ("ssh-", "ecdsa-", "sk-"). Returns 0, or -errno: open(2)'s (ENOENT,
+ * EACCES, ...), EACCES (not a regular file of the caller's), EINVAL (a
+ * symlink, empty, or not one public key: a private one?).
+ */
+int cfs_read_ssh_key(const char *path, uid_t uid, char *out, size_t len);
 
 #endif

@@ -39,40 +39,6 @@ static int operate(struct cfs *fs, const char *name, enum cache_verb v,
 }
 
 /*
- * Read the public key at @path for the caller @uid: the file must belong
- * to the caller (or the caller be root), so a shared mount cannot be
- * used to read other people's files. Returns 0 or -errno.
- */
-static int read_key(const char *path, uid_t uid, char *out, size_t len)
-{
-	struct stat st;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd < 0)
-		return errno == ELOOP ? -EINVAL : -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (uid != 0 && st.st_uid != uid)) {
-		close(fd);
-		return -EACCES;
-	}
-	n = read(fd, out, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -EINVAL;
-	out[n] = '\0';
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' ||
-			 out[n - 1] == ' '))
-		out[--n] = '\0';
-	if (strncmp(out, "ssh-", 4) != 0 && strncmp(out, "ecdsa-", 6) != 0 &&
-	    strncmp(out, "sk-", 3) != 0)
-		return -EINVAL; /* not a public key (a private one?) */
-	if (strchr(out, '\n'))
-		return -EINVAL;
-	return 0;
-}
-
-/*
  * @path as the writer meant it: "~/..." in the caller's home, a relative
  * path in the caller's working directory (/proc/PID/cwd: the daemon's
  * own is "/"), an absolute one as it is. Returns 0 or -errno.
@@ -102,7 +68,7 @@ static int caller_path(fuse_req_t req, const char *path, char *out,
 }
 
 /*
- * read_key() with the caller's file-system identity (setfsuid/setfsgid
+ * cfs_read_ssh_key() with the caller's file-system identity (setfsuid/setfsgid
  * act on this thread alone), so a root daemon reads only what the
  * writer could read itself.
  */
@@ -119,7 +85,7 @@ static int read_key_as(fuse_req_t req, const char *path, char *out,
 		return rc;
 	ogid = (gid_t)setfsgid(ctx->gid);
 	ouid = (uid_t)setfsuid(ctx->uid);
-	rc = read_key(full, ctx->uid, out, len);
+	rc = cfs_read_ssh_key(full, ctx->uid, out, len);
 	setfsuid(ouid);
 	setfsgid(ogid);
 	return rc;

@@ -7,6 +7,8 @@ import tempfile
 import subprocess
 import time
 
+import pytest
+
 from conftest import WORKSPACE
 from emulator import EMULATOR
 from mount import COMPUTEFS, Mount, is_mounted, wait_for, write_token
@@ -112,6 +114,32 @@ def test_cleartext_token_to_a_remote_host_is_refused(mnt, tmp_path):
     assert took < 5
 
 
+@pytest.mark.parametrize("opt,needle", [
+    ("cache_ttl=15x", "cache_ttl=15x"), ("cache_ttl=0x10", "cache_ttl="),
+    ("stale_max=10abc", "stale_max="), ("timeout=5q", "timeout="),
+    ("wait_timeout=5s", "wait_timeout="), ("idle=30x", "idle="),
+    ("idle=5", "idle must be"), ("cache_ttl=90000", "cache_ttl must be"),
+    ("delete=all", "delete=all"), ("vm_size=bad size", "vm_size="),
+    ("ssh_key=/nonexistent/id.pub", "No such file"),
+])
+def test_a_bad_option_value_mounts_nothing(emu_factory, mnt, tmp_path, opt,
+                                           needle):
+    emu = emu_factory("--instances", "1")
+    tok = write_token(str(tmp_path), emu.token)
+    line, took = one_line_failure(mount_cmd(emu, mnt, tok, "-o", opt), mnt,
+                                  needle)
+    assert took < 5
+    assert emu.counters()["total"] == 0  # refused before any request
+
+
+def test_demo_refuses_a_workspace_or_an_endpoint(mnt):
+    for extra in (["/subscriptions/x/resourceGroups/g/providers/"
+                   "Microsoft.MachineLearningServices/workspaces/z", mnt],
+                  [mnt, "-o", "endpoint=https://management.azure.com"],
+                  [mnt, "-o", "token_file=/etc/hostname"]):
+        one_line_failure([COMPUTEFS, "--demo"] + extra, mnt, "--demo")
+
+
 def test_help_and_version_need_no_mountpoint():
     r = subprocess.run([COMPUTEFS, "--help"], capture_output=True, text=True)
     assert r.returncode == 0
@@ -169,6 +197,8 @@ def test_demo_mounts_and_cleans_up(mnt):
             return False
         except ConnectionRefusedError:
             return True
+        except ConnectionResetError:  # closing as we knocked: ask again
+            return False
     wait_for(emulator_gone, timeout=10, what="the demo emulator to exit")
 
 

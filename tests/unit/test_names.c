@@ -102,6 +102,14 @@ static void test_create_lines(void **state)
 	assert_int_equal(create("ci-abc size=", &c), -EINVAL);
 	assert_int_equal(create("ci-a\nci-b\n", &c), -EINVAL);
 	assert_int_equal(create("ci-abc extra", &c), -EINVAL);
+	/* a key twice: which one was meant is not ours to guess */
+	assert_int_equal(create("ci-abc size=Standard_DS2_v2 "
+				"size=Standard_DS3_v2", &c), -EINVAL);
+	assert_int_equal(create("ci-abc idle=30 days=Mon idle=60", &c),
+			 -EINVAL);
+	assert_int_equal(create("ci-abc idle=30 start_at=08:00 days=Mon "
+				"tz=UTC stop_at=18:00", &c), 0);
+	assert_int_equal(c.idle, 30);
 }
 
 static void test_azure_name_rule(void **state)

@@ -96,6 +96,90 @@ static void test_flags(void **state)
 	cfs_opts_free(&o);
 }
 
+/* Numbers are digits (and one '.' for seconds): sscanf's leniency (15x,
+ * 0x10, 1e3) is refused, as are signs and the empty value. */
+static void test_numbers(void **state)
+{
+	static const char *bad[] = {
+		"cache_ttl=15x", "cache_ttl=0x10", "cache_ttl=", "cache_ttl=1e3",
+		"cache_ttl=-1", "cache_ttl=1.2.3", "cache_ttl=.", "cache_ttl=inf",
+		"stale_max=10abc", "timeout=5q", "wait_timeout=5s", "idle=30x",
+		"idle=30.5", "idle=+30", "timeout= 5",
+		"cache_ttl=1234567890123456",
+	};
+	char *argv[] = { "computefs", "/m", "-o", NULL, NULL };
+	struct fuse_args args;
+	struct cfs_opts o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		argv[3] = (char *)bad[i];
+		assert_int_equal(parse(&o, &args, 4, argv), -1);
+		fuse_opt_free_args(&args);
+		cfs_opts_free(&o);
+	}
+	argv[3] = "cache_ttl=.5,stale_max=10,timeout=2.,wait_timeout=60,"
+		  "idle=30";
+	assert_int_equal(parse(&o, &args, 4, argv), 0);
+	assert_true(o.cache_ttl == 0.5 && o.stale_max == 10 &&
+		    o.timeout == 2 && o.wait_timeout == 60 && o.idle == 30);
+	fuse_opt_free_args(&args);
+	cfs_opts_free(&o);
+}
+
+/* What is checked before mounting: --demo's conflicts, vm_size, ssh_key. */
+static void test_check(void **state)
+{
+	char key[] = "/tmp/computefs-test-key.XXXXXX";
+	char *demo_ws[] = { "computefs", "--demo", WS, "/m", NULL };
+	char *demo_ep[] = { "computefs", "--demo", "/m", "-o",
+			    "endpoint=https://management.azure.com", NULL };
+	char *size[] = { "computefs", "/m", "-o", "vm_size=bad size", NULL };
+	char *ssh[] = { "computefs", "/m", "-o", NULL, NULL };
+	char opt[64], why[256];
+	struct fuse_args args;
+	struct cfs_opts o;
+	int fd;
+
+	(void)state;
+	assert_int_equal(parse(&o, &args, 4, demo_ws), 0);
+	assert_int_equal(cfs_opts_check(&o, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "--demo"));
+	fuse_opt_free_args(&args);
+	cfs_opts_free(&o);
+	assert_int_equal(parse(&o, &args, 5, demo_ep), 0);
+	assert_int_equal(cfs_opts_check(&o, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "endpoint="));
+	fuse_opt_free_args(&args);
+	cfs_opts_free(&o);
+	assert_int_equal(parse(&o, &args, 4, size), 0);
+	assert_int_equal(cfs_opts_check(&o, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "vm_size="));
+	fuse_opt_free_args(&args);
+	cfs_opts_free(&o);
+
+	fd = mkstemp(key);
+	assert_true(fd >= 0);
+	snprintf(opt, sizeof(opt), "ssh_key=%s", key);
+	ssh[3] = opt;
+	/* empty, then a private key's first line, then a public key */
+	assert_int_equal(parse(&o, &args, 4, ssh), 0);
+	assert_int_equal(cfs_opts_check(&o, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "public key"));
+	assert_true(write(fd, "-----BEGIN OPENSSH PRIVATE KEY-----\n", 36) ==
+		    36);
+	assert_int_equal(cfs_opts_check(&o, why, sizeof(why)), -1);
+	assert_true(ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0);
+	assert_true(write(fd, "ssh-ed25519 AAAAC3Nz a@b\n", 25) == 25);
+	assert_int_equal(cfs_opts_check(&o, why, sizeof(why)), 0);
+	close(fd);
+	unlink(key);
+	assert_int_equal(cfs_opts_check(&o, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "No such file"));
+	fuse_opt_free_args(&args);
+	cfs_opts_free(&o);
+}
+
 static void test_delete_policy_and_paths(void **state)
 {
 	char *mine[] = { "computefs", "/m", NULL };
@@ -248,6 +332,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mount_helper_form),
 		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_delete_policy_and_paths),
 		cmocka_unit_test(test_workspace_sources),
 		cmocka_unit_test(test_config_search),
