@@ -442,7 +442,9 @@ struct cache_listing *cache_peek_revalidate(struct cache *c)
 
 	pthread_mutex_lock(&c->lock);
 	now = cache_now(c);
-	if (c->cur) {
+	if (!c->cur)
+		kick_locked(c, now); /* dropped (SIGHUP): one is on its way */
+	else {
 		l = cache_listing_ref(c->cur);
 		if (c->cur_stale || now - c->cur->time >= c->cfg.ttl)
 			kick_locked(c, now);

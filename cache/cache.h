@@ -168,9 +168,11 @@ enum az_err cache_get(struct cache *c, const char *name,
 struct cache_listing *cache_peek(struct cache *c);
 
 /*
- * cache_peek(), and when the listing is older than the TTL a refresh is
- * started in the background: for answers that must never wait (the
- * .instances table) yet should not stay old. NULL when there is none.
+ * cache_peek(), and when the listing is older than the TTL, or there is
+ * none (dropped), a refresh is started in the background (at most one
+ * every retry interval while Azure fails): for answers that must never
+ * wait (the .instances table, parked waits) yet should not stay old.
+ * NULL when there is none.
  */
 struct cache_listing *cache_peek_revalidate(struct cache *c);
 

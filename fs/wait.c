@@ -61,9 +61,9 @@ static bool transitional(const char *state)
 }
 
 /*
- * Where @name stands, from memory: 1 still in flight; 0 done, its state
- * line in @out; -EIO its operation failed (after @busy_seen); -ENOENT
- * gone.
+ * Where @name stands, from memory: 1 still in flight, or no listing yet;
+ * 0 done, its state line in @out; -EIO its operation failed (after
+ * @busy_seen), or no listing and the last fetch failed; -ENOENT gone.
  */
 static int judge(struct cfs *fs, const char *name, bool busy_seen,
 		 struct buf *out)
@@ -75,7 +75,15 @@ static int judge(struct cfs *fs, const char *name, bool busy_seen,
 	size_t n;
 
 	c = i >= 0 ? cache_listing_at(l, (size_t)i) : NULL;
-	if (cache_busy(fs->cache, name) || (c && transitional(c->state))) {
+	if (!l) {
+		/* none yet (dropped by SIGHUP): one is on its way, unless
+		 * the last fetch failed; the instance is not known gone */
+		struct cache_stats cs;
+
+		cache_stats(fs->cache, &cs);
+		rc = cs.degraded ? -EIO : 1;
+	} else if (cache_busy(fs->cache, name) ||
+		   (c && transitional(c->state))) {
 		rc = 1;
 	} else if (!c) {
 		rc = -ENOENT;
