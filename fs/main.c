@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,27 @@ static void connect_workspace(struct cfs *fs, const struct cfs_opts *o,
 	cache_listing_put(l);
 }
 
+/* @s as one shell word in @out (@len bytes): quoted when it needs to be. */
+static void shell_quote(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	if (!s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		       "0123456789/._-+:@=%,")]) {
+		snprintf(out, len, "%s", s);
+		return;
+	}
+	for (out[n++] = '\''; *s && n + 5 < len; s++) {
+		if (*s == '\'') { /* ' ends the quote: '\'' */
+			memcpy(out + n, "'\\''", 4);
+			n += 4;
+		} else
+			out[n++] = *s;
+	}
+	out[n++] = '\'';
+	out[n] = '\0';
+}
+
 static int run(struct fuse_args *args, struct cfs_opts *o,
 	       struct fuse_cmdline_opts *fo)
 {
@@ -262,6 +284,7 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	struct cfs_daemon d;
 	struct cfs_demo demo = { .pid = -1 };
 	char cwd[PATH_MAX], why[512];
+	struct stat st;
 	sigset_t hup;
 	pthread_t hup_thread, stop_thread;
 	bool hup_started, stop_started = false;
@@ -291,9 +314,19 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	}
 	az_workspace_id(&fs.ws, fs.ws_id, sizeof(fs.ws_id));
 	if (!o->stack && cfs_mounted(fo->mountpoint)) {
+		char q[2 * PATH_MAX];
+
+		shell_quote(fo->mountpoint, q, sizeof(q));
 		fprintf(stderr, "computefs: %s is already mounted; unmount it "
 			"first (fusermount3 -u %s), or mount over it with "
-			"-o stack\n", fo->mountpoint, fo->mountpoint);
+			"-o stack\n", fo->mountpoint, q);
+		return 1;
+	}
+	if (!o->stack && stat(fo->mountpoint, &st) == 0 &&
+	    !S_ISDIR(st.st_mode)) {
+		/* FUSE would mount on a file: a tree cannot live there */
+		fprintf(stderr, "computefs: %s: not a directory\n",
+			fo->mountpoint);
 		return 1;
 	}
 	/*

@@ -27,6 +27,7 @@ enum {
 	KEY_RO,
 	KEY_ALLOW_OTHER,
 	KEY_NUMBER,
+	KEY_REMOUNT,
 };
 
 #define OPT(t, p) { t, offsetof(struct cfs_opts, p), 1 }
@@ -53,6 +54,7 @@ static const struct fuse_opt cfs_opt_spec[] = {
 	OPT("delete=%s", delete_policy),
 	OPT("stack", stack),
 	FUSE_OPT_KEY("ro", KEY_RO),
+	FUSE_OPT_KEY("remount", KEY_REMOUNT),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
@@ -148,6 +150,11 @@ static int opt_proc(void *data, const char *arg, int key,
 		return 0;
 	case KEY_NUMBER:
 		return number_opt(o, arg);
+	case KEY_REMOUNT:
+		/* mount -o remount: a FUSE daemon cannot take new options */
+		fprintf(stderr, "computefs: remount is not supported: unmount "
+				"(fusermount3 -u) and mount again\n");
+		return -1;
 	case KEY_RO:
 		o->ro = 1;
 		return 1; /* the kernel needs it too */
@@ -199,6 +206,30 @@ static int absolute_path(char **p)
 	free(*p);
 	*p = s;
 	return 0;
+}
+
+/*
+ * The mount's source, as mount(8) and findmnt show it: the WORKSPACE
+ * argument as given (an fstab line's first field, so that mount -a finds
+ * the line mounted and skips it), else "computefs". A value fuse_opt
+ * would split (',', '\\') or the kernel refuses (white space) is not
+ * used. Returns 0 or -1 (out of memory).
+ */
+static int add_fsname(struct fuse_args *args, const struct cfs_opts *o)
+{
+	const char *src = "computefs";
+	char *opt;
+	int rc;
+
+	if (o->n_positional == 2 && o->workspace && o->workspace[0] &&
+	    strlen(o->workspace) < 1024 &&
+	    !o->workspace[strcspn(o->workspace, ",\\ \t\n")])
+		src = o->workspace;
+	if (asprintf(&opt, "-ofsname=%s,subtype=computefs", src) < 0)
+		return -1;
+	rc = fuse_opt_add_arg(args, opt);
+	free(opt);
+	return rc;
 }
 
 int cfs_opts_parse(struct fuse_args *args, struct cfs_opts *o)
@@ -266,8 +297,7 @@ int cfs_opts_parse(struct fuse_args *args, struct cfs_opts *o)
 	    fuse_opt_add_arg(args, "-odefault_permissions") == -1)
 		return -1;
 	if (fuse_opt_add_arg(args, o->mountpoint) == -1 ||
-	    fuse_opt_add_arg(args, "-ofsname=computefs,subtype=computefs") ==
-		    -1)
+	    add_fsname(args, o) == -1)
 		return -1;
 	return 0;
 }

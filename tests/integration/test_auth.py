@@ -277,8 +277,30 @@ def test_mount_t_fuse_computefs_and_fstab(emu_factory, mnt, tmp_path):
         assert r.returncode == 0, r.stderr
         with open(os.path.join(mnt, "ci-alice", "state")) as f:
             assert f.read() == "Running\n"
+        # the source is the line's first field: findmnt names the
+        # workspace, and mount -a knows the line is mounted
+        r = subprocess.run(["findmnt", "-n", "-o", "SOURCE,FSTYPE", mnt],
+                           capture_output=True, text=True)
+        assert r.stdout.split() == [emu.workspace, "fuse.computefs"]
+        fstab.write_text("%s %s fuse.computefs %s 0 0\n" %
+                         (emu.workspace, mnt, opts))
+        for _ in range(2):
+            r = subprocess.run(["mount", "-a", "-T", str(fstab)], env=env,
+                               capture_output=True, text=True, timeout=30)
+            assert r.returncode == 0, r.stderr
+        with open("/proc/self/mountinfo") as f:
+            assert sum(l.split()[4] == os.path.realpath(mnt)
+                       for l in f) == 1  # mounted once
+        # remount cannot change a FUSE daemon's options: said, not faked
+        r = subprocess.run(["mount", "-T", str(fstab), "-o", "remount", mnt],
+                           env=env, capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode != 0 and "remount is not supported" in r.stderr
+        with open(os.path.join(mnt, "ci-alice", "state")) as f:
+            assert f.read() == "Running\n"  # still the one mount
     finally:
         subprocess.run(["umount", mnt])
+    wait_for(lambda: not is_mounted(mnt), what="umount")
 
 
 def token_file_warnings(m, path):

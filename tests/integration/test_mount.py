@@ -45,7 +45,7 @@ def test_background_mount_returns_zero_and_serves(emu_factory, mnt, tmp_path):
         with open("/proc/self/mounts") as f:
             line = [l for l in f if (" %s " % mnt) in l][0]
         assert line.split()[2] == "fuse.computefs"
-        assert line.split()[0] == "computefs"
+        assert line.split()[0] == emu.workspace  # the source, as given
     finally:
         unmount(mnt)
 
@@ -219,6 +219,28 @@ def test_a_mounted_path_is_refused(mnt):
     finally:
         unmount(mnt)
     assert os.listdir(mnt) == []
+
+
+def test_a_path_with_a_space_is_quoted_in_the_advice(tmp_path):
+    mnt = str(tmp_path / "my ws")
+    os.mkdir(mnt)
+    r = subprocess.run([COMPUTEFS, "--demo", mnt], capture_output=True,
+                       text=True, timeout=30)
+    try:
+        assert r.returncode == 0, r.stderr
+        again = subprocess.run([COMPUTEFS, "--demo", mnt],
+                               capture_output=True, text=True, timeout=30)
+        assert again.returncode == 1
+        assert "(fusermount3 -u '%s')" % mnt in again.stderr, again.stderr
+    finally:
+        unmount(mnt)
+
+
+def test_a_file_is_no_mount_point(tmp_path):
+    f = tmp_path / "afile"
+    f.write_text("")
+    one_line_failure([COMPUTEFS, "--demo", str(f)], str(f),
+                     "not a directory")
 
 
 def test_sigterm_unmounts_cleanly(emu_factory, mount_factory):
