@@ -198,6 +198,10 @@ static enum az_err transport_err(const struct az_http_req *r, CURLcode rc,
 		return az_fail(err, AZ_ERR_TLS, 0,
 			       "no trusted TLS connection to %s: %s", url_log,
 			       why);
+	if (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR ||
+	    rc == CURLE_PARTIAL_FILE) /* it was reached: the reply was lost */
+		return az_fail(err, az_curl_err(rc), 0,
+			       "no whole reply from %s: %s", url_log, why);
 	return az_fail(err, az_curl_err(rc), 0, "cannot reach %s: %s",
 		       url_log, why);
 }
