@@ -21,12 +21,19 @@ COMPUTEFS = os.path.join(BUILD, "computefs")
 BENIGN = re.compile(r"^computefs: (?!warning: |error: )")
 
 
+def mountinfo_path(field):
+    """A mount point as /proc/self/mountinfo writes it: space, tab, newline
+    and backslash as octal escapes (\\040 ...)."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)),
+                  field)
+
+
 def is_mounted(path):
     path = os.path.realpath(path)
     with open("/proc/self/mountinfo") as f:
         for line in f:
             fields = line.split()
-            if fields[4] == path:
+            if mountinfo_path(fields[4]) == path:
                 return True
     return False
 

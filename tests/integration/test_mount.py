@@ -234,6 +234,8 @@ def test_a_path_with_a_space_is_quoted_in_the_advice(tmp_path):
         assert "(fusermount3 -u '%s')" % mnt in again.stderr, again.stderr
     finally:
         unmount(mnt)
+    with open("/proc/self/mountinfo") as f:  # as the kernel escapes it
+        assert mnt.replace(" ", "\\040") not in f.read()
 
 
 def test_a_file_is_no_mount_point(tmp_path):
