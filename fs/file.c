@@ -24,7 +24,7 @@ static int render_node(struct cfs *fs, fuse_ino_t ino, struct buf *b)
 
 	switch (n.kind) {
 	case NODE_SPECIAL:
-		return cfs_render_special(fs, n.special, b) < 0 ? -ENOENT : 0;
+		return cfs_read_special(fs, n.special, b);
 	case NODE_INSTANCE:
 		if (n.file == CFS_DIR || n.file == CFS_APPS)
 			return -EISDIR;

@@ -104,7 +104,18 @@ int cfs_errno(enum az_err e);
  */
 void cfs_notify(void *ctx, const char *name, unsigned what);
 
-/* Contents of a dot-file (enum cfs_special), from memory only. */
+/*
+ * Contents of a dot-file (enum cfs_special), from memory only (for its
+ * size: stat must not wait). Returns 0, or -1 for no such file.
+ */
 int cfs_render_special(struct cfs *fs, int special, struct buf *out);
+
+/*
+ * Contents of a dot-file for a read: as cfs_render_special(), except
+ * .instances, which is the listing ls would show (fetched within the
+ * call when there is none, an error past stale_max). Returns 0 or
+ * -errno (cfs_errno() of the cache's error; ENOENT: no such file).
+ */
+int cfs_read_special(struct cfs *fs, int special, struct buf *out);
 
 #endif

@@ -285,6 +285,7 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 	struct cfs_demo demo = { .pid = -1 };
 	char cwd[PATH_MAX], why[512];
 	struct stat st;
+	int mounted;
 	sigset_t hup;
 	pthread_t hup_thread, stop_thread;
 	bool hup_started, stop_started = false;
@@ -313,7 +314,8 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 		return 1;
 	}
 	az_workspace_id(&fs.ws, fs.ws_id, sizeof(fs.ws_id));
-	if (!o->stack && cfs_mounted(fo->mountpoint)) {
+	mounted = cfs_mounted(fo->mountpoint);
+	if (!o->stack && mounted) {
 		char q[2 * PATH_MAX];
 
 		shell_quote(fo->mountpoint, q, sizeof(q));
@@ -322,7 +324,7 @@ static int run(struct fuse_args *args, struct cfs_opts *o,
 			"-o stack\n", fo->mountpoint, q);
 		return 1;
 	}
-	if (!o->stack && stat(fo->mountpoint, &st) == 0 &&
+	if (!mounted && stat(fo->mountpoint, &st) == 0 &&
 	    !S_ISDIR(st.st_mode)) {
 		/* FUSE would mount on a file: a tree cannot live there */
 		fprintf(stderr, "computefs: %s: not a directory\n",

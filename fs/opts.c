@@ -114,8 +114,12 @@ static int number_opt(struct cfs_opts *o, const char *arg)
 		if (strlen(n->name) != (size_t)(eq - arg) ||
 		    strncmp(arg, n->name, (size_t)(eq - arg)) != 0)
 			continue;
-		if (*p || !digits || dots > (n->whole ? 0u : 1u) ||
-		    p - v > 15) {
+		if (p - v > 15) {
+			fprintf(stderr, "computefs: %s: too long (15 "
+				"characters at most)\n", arg);
+			return -1;
+		}
+		if (*p || !digits || dots > (n->whole ? 0u : 1u)) {
 			fprintf(stderr, "computefs: %s: %s\n", arg,
 				n->whole ? "minutes are digits only"
 					 : "seconds are digits, one '.' at most");
@@ -333,10 +337,12 @@ int cfs_opts_check(const struct cfs_opts *o, char *why, size_t len)
 				 "drop %s=%s", not_demo[i].name, v);
 		return -1;
 	}
-	if (o->vm_size && cfs_parse_size(o->vm_size, strlen(o->vm_size), size,
-					 sizeof(size)) < 0) {
-		snprintf(why, len, "vm_size=%s: a VM size is letters, digits "
-			 "and '_' (Standard_DS3_v2)", o->vm_size);
+	if (o->vm_size && (cfs_parse_size(o->vm_size, strlen(o->vm_size),
+					  size, sizeof(size)) < 0 ||
+			   strcmp(size, o->vm_size) != 0)) {
+		snprintf(why, len, "vm_size=%.100s: a VM size is 1 to 63 "
+			 "letters, digits and '_' (Standard_DS3_v2)",
+			 o->vm_size);
 		return -1;
 	}
 	if (!o->ssh_key)
@@ -352,6 +358,9 @@ int cfs_opts_check(const struct cfs_opts *o, char *why, size_t len)
 		snprintf(why, len, "ssh_key=%s: not one OpenSSH public key "
 			 "line (the .pub file, not the private key)",
 			 o->ssh_key);
+	else if (rc == -ELOOP)
+		snprintf(why, len, "ssh_key=%s: a symbolic link; name the "
+			 "file itself", o->ssh_key);
 	else if (rc == -EACCES)
 		snprintf(why, len, "ssh_key=%s: not a regular file of yours",
 			 o->ssh_key);

@@ -4,6 +4,7 @@
  * They are answered from memory (the client's and the cache's counters),
  * never by a request to Azure.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -105,9 +106,9 @@ static int width(const char *s, int w)
  * state, size, IP, idle shutdown minutes or "off", created by (last: it
  * may hold spaces). From the listing at hand; no request.
  */
-static void render_instances(struct cfs *fs, struct buf *out)
+/* The .instances table of listing @l (NULL: empty). */
+static void render_instances(struct cache_listing *l, struct buf *out)
 {
-	struct cache_listing *l = cache_peek_revalidate(fs->cache);
 	size_t i, n = cache_listing_count(l);
 	int wn = 1, ws = 1, wz = 1, wi = 1, wl = 3;
 	char idle[24];
@@ -135,11 +136,31 @@ static void render_instances(struct cfs *fs, struct buf *out)
 			   idle, c->created_by && *c->created_by ?
 			   c->created_by : "-");
 	}
+}
+
+int cfs_read_special(struct cfs *fs, int special, struct buf *out)
+{
+	struct cache_listing *l;
+	struct az_error err;
+	enum az_err e;
+
+	if (special != CFS_INSTANCES)
+		return cfs_render_special(fs, special, out) < 0 ? -ENOENT : 0;
+	/* what ls would show: waited for when there is none, an error
+	 * past stale_max, as for the instances' own files */
+	memset(&err, 0, sizeof(err));
+	e = cache_list(fs->cache, &l, &err);
+	if (e != AZ_OK)
+		return -cfs_errno(e);
+	render_instances(l, out);
 	cache_listing_put(l);
+	return 0;
 }
 
 int cfs_render_special(struct cfs *fs, int special, struct buf *out)
 {
+	struct cache_listing *l;
+
 	switch ((enum cfs_special)special) {
 	case CFS_WORKSPACE:
 		render_workspace(fs, out);
@@ -150,7 +171,9 @@ int cfs_render_special(struct cfs *fs, int special, struct buf *out)
 	case CFS_CREATE:
 		return 0; /* write-only: no bytes */
 	case CFS_INSTANCES:
-		render_instances(fs, out);
+		l = cache_peek_revalidate(fs->cache);
+		render_instances(l, out);
+		cache_listing_put(l);
 		return 0;
 	case CFS_SPECIAL_END:
 		break;

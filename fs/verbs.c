@@ -332,6 +332,31 @@ int cfs_parse_create(const char *buf, size_t len, struct cfs_create *out,
 }
 
 /*
+ * One OpenSSH public key line: "TYPE BASE64 [COMMENT]", TYPE starting
+ * as OpenSSH's key types do ("ssh-", "ecdsa-", "sk-"), BASE64 of 16
+ * characters at least; printable ASCII only (no CR inside, no second
+ * line). A private key or a token file is not one.
+ */
+static bool public_key_line(const char *s)
+{
+	const char *b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			  "0123456789+/=";
+	size_t t, k;
+
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			return false;
+	if (strncmp(s, "ssh-", 4) != 0 && strncmp(s, "ecdsa-", 6) != 0 &&
+	    strncmp(s, "sk-", 3) != 0)
+		return false;
+	t = strcspn(s, " ");
+	if (s[t] != ' ')
+		return false;
+	k = strspn(s + t + 1, b64);
+	return k >= 16 && (s[t + 1 + k] == '\0' || s[t + 1 + k] == ' ');
+}
+
+/*
  * See verbs.h.
  */
 int cfs_read_ssh_key(const char *path, uid_t uid, char *out, size_t len)
@@ -341,24 +366,19 @@ int cfs_read_ssh_key(const char *path, uid_t uid, char *out, size_t len)
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0)
-		return errno == ELOOP ? -EINVAL : -errno;
+		return -errno; /* ELOOP: a symbolic link (O_NOFOLLOW) */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (uid != 0 && st.st_uid != uid)) {
 		close(fd);
 		return -EACCES;
 	}
-	n = read(fd, out, len - 1);
+	n = read(fd, out, len);
 	close(fd);
-	if (n <= 0)
-		return -EINVAL;
+	if (n <= 0 || (size_t)n == len)
+		return -EINVAL; /* empty, or larger than a key can be */
 	out[n] = '\0';
 	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' ||
 			 out[n - 1] == ' '))
 		out[--n] = '\0';
-	if (strncmp(out, "ssh-", 4) != 0 && strncmp(out, "ecdsa-", 6) != 0 &&
-	    strncmp(out, "sk-", 3) != 0)
-		return -EINVAL; /* not a public key (a private one?) */
-	if (strchr(out, '\n'))
-		return -EINVAL;
-	return 0;
+	return public_key_line(out) ? 0 : -EINVAL;
 }

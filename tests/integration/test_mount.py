@@ -121,6 +121,8 @@ def test_cleartext_token_to_a_remote_host_is_refused(mnt, tmp_path):
     ("idle=5", "idle must be"), ("cache_ttl=90000", "cache_ttl must be"),
     ("delete=all", "delete=all"), ("vm_size=bad size", "vm_size="),
     ("ssh_key=/nonexistent/id.pub", "No such file"),
+    ("vm_size= Standard_DS2_v2 ", "vm_size="),
+    ("cache_ttl=0000000000000086400", "too long"),
 ])
 def test_a_bad_option_value_mounts_nothing(emu_factory, mnt, tmp_path, opt,
                                            needle):
@@ -241,8 +243,9 @@ def test_a_path_with_a_space_is_quoted_in_the_advice(tmp_path):
 def test_a_file_is_no_mount_point(tmp_path):
     f = tmp_path / "afile"
     f.write_text("")
-    one_line_failure([COMPUTEFS, "--demo", str(f)], str(f),
-                     "not a directory")
+    for extra in ([], ["-o", "stack"]):
+        one_line_failure([COMPUTEFS, "--demo", str(f)] + extra, str(f),
+                         "not a directory")
 
 
 def test_sigterm_unmounts_cleanly(emu_factory, mount_factory):

@@ -250,6 +250,27 @@ def test_sighup_drops_the_cache(emu_factory, mount_factory):
     wait_for(listed_again, what="a new listing after SIGHUP")
 
 
+def test_instances_table_is_the_listing_ls_shows(emu_factory, mount_factory):
+    # after SIGHUP there is no listing: .instances waits for one, as ls
+    # does, instead of an empty table; past stale_max it fails, as ls does
+    emu = emu_factory("--instances", "3")
+    m = mount_factory(emu, cache_ttl=0.5, options=["stale_max=1"])
+    emu.faults([{"route": "list", "delay_ms": 1500}])
+    m.proc.send_signal(1)  # SIGHUP
+    with open(os.path.join(m.path, ".instances")) as f:
+        rows = [l.split()[0] for l in f.read().splitlines()]
+    assert rows == sorted(emu.instances())
+    emu.faults([{"route": "list", "status": 500}])
+    import time
+    time.sleep(2.5)  # past cache_ttl + stale_max
+    with pytest.raises(OSError) as e:
+        with open(os.path.join(m.path, ".instances")) as f:
+            f.read()
+    assert e.value.errno == errno.EIO
+    r = sh("ls %s" % m.path)
+    assert r.returncode != 0  # the same answer as ls
+
+
 def test_microsoft_example_shapes_render(emu_factory, mount_factory):
     """Resources shaped exactly like Microsoft's published examples."""
     emu = emu_factory("--shape", "examples")

@@ -170,7 +170,16 @@ static void test_check(void **state)
 		    36);
 	assert_int_equal(cfs_opts_check(&o, why, sizeof(why)), -1);
 	assert_true(ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0);
-	assert_true(write(fd, "ssh-ed25519 AAAAC3Nz a@b\n", 25) == 25);
+	/* a type alone, or a CR inside the line: not a key */
+	assert_true(write(fd, "ssh-ed25519\n", 12) == 12);
+	assert_int_equal(cfs_opts_check(&o, why, sizeof(why)), -1);
+	assert_true(ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0);
+	assert_true(write(fd, "K\rssh-rsa AAAAB3NzaC1yc2EAAAADAQAB x\n", 37) ==
+		    37);
+	assert_int_equal(cfs_opts_check(&o, why, sizeof(why)), -1);
+	assert_true(ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0);
+	assert_true(write(fd, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 a@b\r\n", 38) ==
+		    38);
 	assert_int_equal(cfs_opts_check(&o, why, sizeof(why)), 0);
 	close(fd);
 	unlink(key);
