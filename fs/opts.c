@@ -172,11 +172,8 @@ static int opt_proc(void *data, const char *arg, int key,
 				arg);
 			return -1;
 		}
-		if (o->mountpoint) {
-			/* WORKSPACE MOUNTPOINT: the first was the workspace */
-			free(o->workspace);
-			o->workspace = o->mountpoint;
-		}
+		if (o->mountpoint) /* WORKSPACE MOUNTPOINT */
+			o->workspace_arg = o->mountpoint;
 		o->mountpoint = strdup(arg);
 		return 0;
 	case FUSE_OPT_KEY_OPT:
@@ -245,6 +242,17 @@ int cfs_opts_parse(struct fuse_args *args, struct cfs_opts *o)
 	o->wait_timeout = 1800;
 	if (fuse_opt_parse(args, o, cfs_opt_spec, opt_proc) == -1)
 		return -1;
+	if (o->workspace_arg) { /* and -o workspace=: the same one, or none */
+		if (o->workspace && strcmp(o->workspace, o->workspace_arg)) {
+			fprintf(stderr, "computefs: two workspaces given: '%s' "
+					"and workspace=%s\n", o->workspace_arg,
+				o->workspace);
+			return -1;
+		}
+		free(o->workspace);
+		o->workspace = o->workspace_arg;
+		o->workspace_arg = NULL;
+	}
 	if (o->cache_ttl < 0 || o->cache_ttl > 86400) {
 		fprintf(stderr, "computefs: cache_ttl must be 0 to 86400 "
 				"seconds\n");
@@ -377,6 +385,7 @@ void cfs_opts_free(struct cfs_opts *o)
 		&o->workspace_name, &o->config, &o->endpoint, &o->authority,
 		&o->auth, &o->token_file, &o->ca_file, &o->vm_size,
 		&o->ssh_key, &o->mountpoint, &o->delete_policy,
+		&o->workspace_arg,
 	};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {

@@ -21,6 +21,7 @@
 struct cfs_opts {
 	/* as given; NULL when not */
 	char *workspace;      /* ARM id: -o workspace= or the WORKSPACE arg */
+	char *workspace_arg;  /* the WORKSPACE arg while parsing; then NULL */
 	char *subscription;
 	char *resource_group;
 	char *workspace_name;

@@ -127,6 +127,26 @@ static void test_numbers(void **state)
 	cfs_opts_free(&o);
 }
 
+/* The WORKSPACE argument and -o workspace= must agree when both given. */
+static void test_two_workspaces(void **state)
+{
+	char *two[] = { "computefs", WS, "/m", "-o", "workspace=" WS "x",
+			NULL };
+	char *same[] = { "computefs", WS, "/m", "-o", "workspace=" WS, NULL };
+	struct fuse_args args;
+	struct cfs_opts o;
+
+	(void)state;
+	assert_int_equal(parse(&o, &args, 5, two), -1);
+	fuse_opt_free_args(&args);
+	cfs_opts_free(&o);
+	assert_int_equal(parse(&o, &args, 5, same), 0);
+	assert_string_equal(o.workspace, WS);
+	assert_string_equal(o.mountpoint, "/m");
+	fuse_opt_free_args(&args);
+	cfs_opts_free(&o);
+}
+
 /* What is checked before mounting: --demo's conflicts, vm_size, ssh_key. */
 static void test_check(void **state)
 {
@@ -343,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_two_workspaces),
 		cmocka_unit_test(test_delete_policy_and_paths),
 		cmocka_unit_test(test_workspace_sources),
 		cmocka_unit_test(test_config_search),
