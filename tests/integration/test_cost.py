@@ -167,16 +167,23 @@ def test_wait_on_start(ws):
     assert r.returncode == 0 and r.stdout == "Running\n", r.stderr
 
 
-def test_a_wait_outlives_sighup(ws):
-    # SIGHUP drops the listing under a parked wait: it waits for the next
-    # one, and never says the instance is gone
-    emu, m = ws
+def parked_stop_and_wait(m):
+    """`echo stop > ci-alice/control && cat ci-alice/wait`, started and
+    parked in the wait."""
     p = subprocess.Popen(["bash", "-c", "echo stop > %s/ci-alice/control &&"
                           " cat %s/ci-alice/wait" % (m.path, m.path)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     time.sleep(0.5)
     assert p.poll() is None  # parked
+    return p
+
+
+def test_a_wait_outlives_sighup(ws):
+    # SIGHUP drops the listing under a parked wait: it waits for the next
+    # one, and never says the instance is gone
+    emu, m = ws
+    p = parked_stop_and_wait(m)
     m.proc.send_signal(signal.SIGHUP)
     out, err = p.communicate(timeout=OP * 2 + 10)
     assert (p.returncode, out) == (0, "Stopped\n"), err
@@ -184,11 +191,7 @@ def test_a_wait_outlives_sighup(ws):
 
 def test_a_wait_with_no_listing_and_azure_failing_is_eio(ws):
     emu, m = ws
-    p = subprocess.Popen(["bash", "-c", "echo stop > %s/ci-alice/control &&"
-                          " cat %s/ci-alice/wait" % (m.path, m.path)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    time.sleep(0.5)
+    p = parked_stop_and_wait(m)
     emu.faults([{"route": "list", "status": 500}])
     m.proc.send_signal(signal.SIGHUP)
     out, err = p.communicate(timeout=OP * 2 + 40)
