@@ -363,7 +363,9 @@ int cfs_read_ssh_key(const char *path, uid_t uid, char *out, size_t len)
 {
 	struct stat st;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO's open would wait for a writer (fstat then
+	 * refuses it); reads of a regular file ignore the flag */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 	if (fd < 0)
 		return -errno; /* ELOOP: a symbolic link (O_NOFOLLOW) */
@@ -374,8 +376,10 @@ int cfs_read_ssh_key(const char *path, uid_t uid, char *out, size_t len)
 	}
 	n = read(fd, out, len);
 	close(fd);
-	if (n <= 0 || (size_t)n == len)
-		return -EINVAL; /* empty, or larger than a key can be */
+	if (n > 0 && (size_t)n == len)
+		return -EFBIG; /* larger than a key can be */
+	if (n <= 0)
+		return -EINVAL;
 	out[n] = '\0';
 	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' ||
 			 out[n - 1] == ' '))

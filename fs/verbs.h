@@ -74,9 +74,11 @@ int cfs_parse_days(const char *s, size_t len, unsigned *out);
  * must be a regular file, not a symlink, of the caller's own (or the
  * caller be root), so a shared mount cannot be used to read other
  * people's files; and hold one line that starts as OpenSSH public keys
- * do ("ssh-", "ecdsa-", "sk-"). Returns 0, or -errno: open(2)'s (ENOENT,
- * EACCES, ...), EACCES (not a regular file of the caller's), EINVAL (a
- * symlink, empty, or not one public key: a private one?).
+ * do ("ssh-", "ecdsa-", "sk-"). Never blocks (a FIFO is opened
+ * O_NONBLOCK, then refused). Returns 0, or -errno: open(2)'s (ENOENT,
+ * EACCES, ELOOP for a symlink, ...), EACCES (not a regular file of the
+ * caller's), EFBIG (@len bytes or more), EINVAL (empty, or not one
+ * public key: a private one?).
  */
 int cfs_read_ssh_key(const char *path, uid_t uid, char *out, size_t len);
 

@@ -266,6 +266,23 @@ def test_ssh_key_paths_are_the_writers(ws, tmp_path):
     assert c["sshSettings"]["adminPublicKey"].endswith("home@host")
 
 
+def test_a_fifo_as_key_is_refused_at_once(ws, tmp_path):
+    # opening a FIFO waits for a writer: the daemon must not
+    emu, m = ws
+    fifo = tmp_path / "k.pub"
+    os.mkfifo(fifo)
+    t = time.monotonic()
+    fd = os.open(os.path.join(m.path, ".create"), os.O_WRONLY)
+    try:
+        with pytest.raises(OSError) as e:
+            os.write(fd, b"ci-fifo ssh_key=%s\n" % str(fifo).encode())
+    finally:
+        os.close(fd)
+    assert e.value.errno == errno.EACCES
+    assert time.monotonic() - t < 5
+    assert "ci-fifo" not in emu.instances()
+
+
 def test_bad_names_are_einval_without_request(ws):
     emu, m = ws
     emu.reset()

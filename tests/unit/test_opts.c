@@ -205,6 +205,11 @@ static void test_check(void **state)
 	unlink(key);
 	assert_int_equal(cfs_opts_check(&o, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "No such file"));
+	/* a FIFO is refused at once, not waited on for a writer */
+	assert_int_equal(mkfifo(key, 0600), 0);
+	assert_int_equal(cfs_opts_check(&o, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "not a regular file"));
+	unlink(key);
 	fuse_opt_free_args(&args);
 	cfs_opts_free(&o);
 }
